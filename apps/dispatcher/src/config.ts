@@ -1,0 +1,102 @@
+// The dispatcher's configuration: read and validated once at boot into one typed object.
+import { DEFAULT_TOPICS, TOPIC_ENV_VARS, type TopicNames } from '@vowchat/events';
+import { EnvReader, type Env, type Level } from '@vowchat/platform';
+
+export interface DispatcherConfig {
+  port: number;
+  apiToken: string;
+  logLevel: Level;
+  kafka: { brokers: string[]; clientId: string; groupId: string; topicPartitions: number };
+  topics: TopicNames;
+  database: { url: string; schema: string };
+  /** Allows http:// and loopback/private webhook targets: development, tests and the demo only. */
+  allowInsecureUrls: boolean;
+  delivery: {
+    /** Total time for one request, connect to last body byte (the spec's 5 s). */
+    timeoutMs: number;
+    /** Response bytes kept for the delivery log. */
+    responseBodyCap: number;
+    /** Concurrent requests per endpoint. */
+    endpointConcurrency: number;
+    /** Jobs buffered per endpoint before more are deferred to the retry store. */
+    endpointQueueCap: number;
+    /** Buffered (taken, not yet durable) records per partition before it is paused. */
+    partitionBufferCap: number;
+    /** Delays before attempts 2..n, in ms; attempt 1 is immediate. */
+    retryScheduleMs: number[];
+    /** Longest Retry-After honoured, in ms. */
+    retryAfterCapMs: number;
+    /** How often the retry store is polled for due retries. */
+    retryPollMs: number;
+    /** How long old secrets keep signing after a rotation. */
+    secretGraceMs: number;
+  };
+  breaker: {
+    /** Failure percentage over the window that opens a breaker. */
+    errorThresholdPercentage: number;
+    /** The window, in ms, over which failures are counted. */
+    windowMs: number;
+    /** Fewest requests in the window before the breaker may open. */
+    volumeThreshold: number;
+    /** Cool-down before a half-open probe. */
+    resetTimeoutMs: number;
+  };
+}
+
+export const DEFAULT_RETRY_SCHEDULE_MS = [
+  5_000, 300_000, 1_800_000, 7_200_000, 18_000_000, 36_000_000, 36_000_000,
+];
+
+export function loadDispatcherConfig(env: Env = process.env): DispatcherConfig {
+  const r = new EnvReader(env);
+  const topics = Object.fromEntries(
+    (Object.keys(DEFAULT_TOPICS) as (keyof TopicNames)[]).map((k) => [
+      k,
+      r.string(TOPIC_ENV_VARS[k], DEFAULT_TOPICS[k]),
+    ]),
+  ) as unknown as TopicNames;
+  const schedule = r.list('RETRY_SCHEDULE_MS', DEFAULT_RETRY_SCHEDULE_MS.map(String)).map(Number);
+  if (schedule.some((n) => !Number.isInteger(n) || n < 0))
+    r.problem('RETRY_SCHEDULE_MS must be comma-separated non-negative integers (ms)');
+  const level = r.string('LOG_LEVEL', 'info');
+  if (!['debug', 'info', 'warn', 'error'].includes(level))
+    r.problem(`LOG_LEVEL must be debug, info, warn or error, got "${level}"`);
+  const config: DispatcherConfig = {
+    port: r.int('PORT', 3001, { min: 0, max: 65535 }),
+    apiToken: r.string('DISPATCHER_API_TOKEN'),
+    logLevel: level as Level,
+    kafka: {
+      brokers: r.list('KAFKA_BROKERS', ['127.0.0.1:9092']),
+      clientId: r.string('KAFKA_CLIENT_ID', 'vowchat-dispatcher'),
+      groupId: r.string('KAFKA_GROUP_ID', 'vowchat-dispatcher'),
+      topicPartitions: r.int('KAFKA_TOPIC_PARTITIONS', 6, { min: 1, max: 1000 }),
+    },
+    topics,
+    database: {
+      url: r.string('DATABASE_URL', 'postgresql://postgres@127.0.0.1:5432/vowchat_webhooks'),
+      schema: r.string('DATABASE_SCHEMA', 'public'),
+    },
+    allowInsecureUrls: r.bool('ALLOW_INSECURE_WEBHOOK_URLS', false),
+    delivery: {
+      timeoutMs: r.int('DELIVERY_TIMEOUT_MS', 5_000, { min: 100, max: 60_000 }),
+      responseBodyCap: r.int('DELIVERY_RESPONSE_BODY_CAP', 2_048, { min: 0, max: 65_536 }),
+      endpointConcurrency: r.int('DELIVERY_ENDPOINT_CONCURRENCY', 10, { min: 1, max: 1000 }),
+      endpointQueueCap: r.int('DELIVERY_ENDPOINT_QUEUE_CAP', 1_000, { min: 1, max: 1_000_000 }),
+      partitionBufferCap: r.int('DELIVERY_PARTITION_BUFFER_CAP', 2_000, { min: 1, max: 1_000_000 }),
+      retryScheduleMs: schedule,
+      retryAfterCapMs: r.int('RETRY_AFTER_CAP_MS', 3_600_000, { min: 0 }),
+      retryPollMs: r.int('RETRY_POLL_MS', 1_000, { min: 10, max: 60_000 }),
+      secretGraceMs: r.int('SECRET_ROTATION_GRACE_MS', 86_400_000, { min: 0 }),
+    },
+    breaker: {
+      errorThresholdPercentage: r.int('BREAKER_ERROR_THRESHOLD_PERCENT', 50, { min: 1, max: 100 }),
+      windowMs: r.int('BREAKER_WINDOW_MS', 30_000, { min: 100 }),
+      volumeThreshold: r.int('BREAKER_VOLUME_THRESHOLD', 10, { min: 1 }),
+      resetTimeoutMs: r.int('BREAKER_RESET_TIMEOUT_MS', 30_000, { min: 10 }),
+    },
+  };
+  if (!/^[a-z_][a-z0-9_]*$/.test(config.database.schema))
+    r.problem('DATABASE_SCHEMA must be a lower-case SQL identifier');
+  r.done();
+  return config;
+}

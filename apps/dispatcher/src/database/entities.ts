@@ -1,0 +1,2 @@
+// Every TypeORM entity the dispatcher maps.
+export const ENTITIES: (new () => object)[] = [];

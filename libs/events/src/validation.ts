@@ -1,0 +1,157 @@
+// Runtime validation of published events. Each problem names the field (a dotted path) and what is
+// wrong with it, so a producer can fix its payload without reading our source.
+import { EVENT_TYPES, isEventType, type EventType } from './event-types';
+import type { VowChatEvent } from './payloads';
+
+export interface FieldProblem {
+  /** Dotted path of the offending field, e.g. `account.id`; `(root)` for the payload itself. */
+  field: string;
+  message: string;
+}
+
+export type ValidationResult = { ok: true; event: VowChatEvent } | { ok: false; problems: FieldProblem[] };
+
+type Check = (value: unknown) => string | null;
+type Shape = Record<string, Check>;
+
+const integer: Check = (v) =>
+  Number.isSafeInteger(v) && (v as number) > 0 ? null : 'must be a positive integer';
+const text: Check = (v) => (typeof v === 'string' ? null : 'must be a string');
+const nonEmptyText: Check = (v) =>
+  typeof v === 'string' && v.trim() !== '' ? null : 'must be a non-empty string';
+const bool: Check = (v) => (typeof v === 'boolean' ? null : 'must be a boolean');
+const plainObject: Check = (v) => (isRecord(v) ? null : 'must be an object');
+const idLike: Check = (v) =>
+  (typeof v === 'string' && v !== '') || integer(v) === null
+    ? null
+    : 'must be a positive integer or a non-empty string';
+const oneOf =
+  (...allowed: string[]): Check =>
+  (v) =>
+    typeof v === 'string' && allowed.includes(v) ? null : `must be one of ${allowed.join(', ')}`;
+const nullable =
+  (check: Check): Check =>
+  (v) =>
+    v === null ? null : check(v);
+const optional =
+  (check: Check): Check =>
+  (v) =>
+    v === undefined ? null : check(v);
+const array: Check = (v) => (Array.isArray(v) ? null : 'must be an array');
+
+const status = oneOf('open', 'resolved', 'pending', 'snoozed');
+const account: Shape = { id: integer, name: text };
+const person: Shape = { id: integer, name: text, email: optional(nullable(text)) };
+const inbox: Shape = { id: integer, name: text };
+const conversationSnapshot: Shape = {
+  id: integer,
+  inbox_id: optional(integer),
+  status: optional(status),
+  messages: optional(array),
+  contact: optional(plainObject),
+  inbox: optional(plainObject),
+};
+
+interface Spec {
+  fields: Shape;
+  nested: Record<string, { shape: Shape; optional?: boolean }>;
+}
+
+const messageSpec: Spec = {
+  fields: {
+    id: idLike,
+    content: nullable(text),
+    created_at: nonEmptyText,
+    message_type: oneOf('incoming', 'outgoing', 'activity', 'template'),
+    content_type: nonEmptyText,
+    content_attributes: plainObject,
+    source_id: nullable(text),
+  },
+  nested: {
+    sender: { shape: person },
+    conversation: { shape: { id: integer, inbox_id: integer, status } },
+    account: { shape: account },
+  },
+};
+
+const conversationSpec = (timestampField: string): Spec => ({
+  fields: { id: integer, status, [timestampField]: nonEmptyText },
+  nested: { conversation: { shape: conversationSnapshot }, account: { shape: account } },
+});
+
+const typingSpec: Spec = {
+  fields: { is_private: bool },
+  nested: {
+    conversation: { shape: { id: integer, inbox_id: optional(integer) } },
+    user: { shape: { id: integer, name: text, type: oneOf('user', 'contact') } },
+    account: { shape: account },
+  },
+};
+
+const SPECS: Record<EventType, Spec> = {
+  conversation_created: conversationSpec('created_at'),
+  conversation_updated: {
+    ...conversationSpec('updated_at'),
+    fields: { ...conversationSpec('updated_at').fields, changed_attributes: optional(plainObject) },
+  },
+  conversation_status_changed: conversationSpec('changed_at'),
+  message_created: messageSpec,
+  message_updated: { ...messageSpec, fields: { ...messageSpec.fields, updated_at: optional(nonEmptyText) } },
+  webwidget_triggered: {
+    fields: {
+      id: integer,
+      source_id: nullable(text),
+      triggered_at: nonEmptyText,
+      event_info: optional(plainObject),
+    },
+    nested: { contact: { shape: person }, inbox: { shape: inbox }, account: { shape: account } },
+  },
+  conversation_typing_on: typingSpec,
+  conversation_typing_off: typingSpec,
+};
+
+/** Checks that `input` is one of the eight events with every required field of the right type. */
+export function validateEvent(input: unknown): ValidationResult {
+  if (!isRecord(input)) return fail('(root)', 'must be a JSON object');
+  if (!isEventType(input.event)) {
+    const got = input.event === undefined ? 'missing' : JSON.stringify(input.event);
+    return fail('event', `is ${got}; must be one of ${EVENT_TYPES.join(', ')}`);
+  }
+  const spec = SPECS[input.event];
+  const problems: FieldProblem[] = [];
+  checkShape(input, spec.fields, '', problems);
+  for (const [name, nested] of Object.entries(spec.nested)) {
+    const value = input[name];
+    if (value === undefined && nested.optional) continue;
+    if (!isRecord(value))
+      problems.push({ field: name, message: value === undefined ? 'is required' : 'must be an object' });
+    else checkShape(value, nested.shape, `${name}.`, problems);
+  }
+  return problems.length === 0
+    ? { ok: true, event: input as unknown as VowChatEvent }
+    : { ok: false, problems };
+}
+
+/** One line naming every problem, for error responses, logs and dead-letter reasons. */
+export function describeProblems(problems: FieldProblem[]): string {
+  return problems.map((p) => `${p.field} ${p.message}`).join('; ');
+}
+
+function checkShape(obj: Record<string, unknown>, shape: Shape, prefix: string, out: FieldProblem[]): void {
+  for (const [field, check] of Object.entries(shape)) {
+    if (!(field in obj) && check(undefined) !== null) {
+      out.push({ field: prefix + field, message: 'is required' });
+      continue;
+    }
+    const problem = check(obj[field]);
+    if (problem) out.push({ field: prefix + field, message: problem });
+  }
+}
+
+function fail(field: string, message: string): ValidationResult {
+  return { ok: false, problems: [{ field, message }] };
+}
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

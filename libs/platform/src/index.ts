@@ -1,0 +1,6 @@
+// Runtime glue shared by both apps: configuration reading, structured logging, API-token auth,
+// the Kafka client factory. (The event contract itself lives in libs/events.)
+export * from './env';
+export * from './logger';
+export * from './api-token.guard';
+export * from './kafka-client';

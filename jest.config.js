@@ -1,19 +1,27 @@
 // Two projects: `unit` (pure code, specs beside it, no I/O) and `integration` (real Kafka, real
-// Postgres, real HTTP receivers on 127.0.0.1; run serially-ish with a generous timeout).
+// Postgres, real HTTP receivers on 127.0.0.1; each test isolates itself with its own topics,
+// consumer groups and schema, so files run in parallel).
 const moduleNameMapper = {
   '^@vowchat/events$': '<rootDir>/libs/events/src',
   '^@vowchat/platform$': '<rootDir>/libs/platform/src',
 };
-const transform = { '^.+\\.ts$': ['ts-jest', { isolatedModules: true }] };
+// Type checking is `npm run typecheck`'s job; tests only transpile (tsconfig.test.json), which is fast.
+const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }] };
 
 module.exports = {
+  // Integration tests wait on real brokers, consumer-group joins and retry schedules.
+  testTimeout: 120_000,
   projects: [
     {
       displayName: 'unit',
       testEnvironment: 'node',
       transform,
       moduleNameMapper,
-      testMatch: ['<rootDir>/apps/**/*.spec.ts', '<rootDir>/libs/**/*.spec.ts', '<rootDir>/scripts/**/*.spec.ts'],
+      testMatch: [
+        '<rootDir>/apps/**/*.spec.ts',
+        '<rootDir>/libs/**/*.spec.ts',
+        '<rootDir>/scripts/**/*.spec.ts',
+      ],
     },
     {
       displayName: 'integration',

@@ -31,7 +31,9 @@ async function main() {
     });
   }
   await admin.disconnect();
-  console.log(JSON.stringify({ component: 'infra', msg: 'topics ready', created: missing.map(([n]) => n), partitions }));
+  console.log(
+    JSON.stringify({ component: 'infra', msg: 'topics ready', created: missing.map(([n]) => n), partitions }),
+  );
 }
 
 main().catch((error) => {

@@ -1,0 +1,61 @@
+import { ConfigError } from '@vowchat/platform';
+import { loadProducerConfig } from './config';
+
+describe('loadProducerConfig', () => {
+  it('applies the defaults when only the token is set', () => {
+    expect(loadProducerConfig({ PRODUCER_API_TOKEN: 'secret' })).toEqual({
+      port: 3000,
+      apiToken: 'secret',
+      logLevel: 'info',
+      kafka: { brokers: ['127.0.0.1:9092'], clientId: 'vowchat-producer', topicPartitions: 6 },
+      topics: {
+        conversations: 'vowchat.conversations',
+        messages: 'vowchat.messages',
+        typing: 'vowchat.typing',
+      },
+      maxBodyBytes: 1_048_576,
+      maxBatchEvents: 500,
+    });
+  });
+
+  it('reads every variable', () => {
+    const config = loadProducerConfig({
+      PORT: '8080',
+      PRODUCER_API_TOKEN: 't',
+      LOG_LEVEL: 'warn',
+      KAFKA_BROKERS: 'k1:9092, k2:9092',
+      KAFKA_CLIENT_ID: 'ingest',
+      KAFKA_TOPIC_PARTITIONS: '12',
+      KAFKA_TOPIC_CONVERSATIONS: 'c',
+      KAFKA_TOPIC_MESSAGES: 'm',
+      KAFKA_TOPIC_TYPING: 't',
+      MAX_BODY_BYTES: '4096',
+      MAX_BATCH_EVENTS: '20',
+    });
+    expect(config).toEqual({
+      port: 8080,
+      apiToken: 't',
+      logLevel: 'warn',
+      kafka: { brokers: ['k1:9092', 'k2:9092'], clientId: 'ingest', topicPartitions: 12 },
+      topics: { conversations: 'c', messages: 'm', typing: 't' },
+      maxBodyBytes: 4096,
+      maxBatchEvents: 20,
+    });
+  });
+
+  it('names every bad variable at once', () => {
+    let error: unknown;
+    try {
+      loadProducerConfig({ PORT: 'abc', LOG_LEVEL: 'loud', MAX_BATCH_EVENTS: '0' });
+    } catch (e) {
+      error = e;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).problems).toEqual([
+      'LOG_LEVEL must be debug, info, warn or error, got "loud"',
+      'PORT must be an integer from 0 to 65535, got "abc"',
+      'PRODUCER_API_TOKEN is required',
+      'MAX_BATCH_EVENTS must be an integer from 1 to 100000, got "0"',
+    ]);
+  });
+});

@@ -1,0 +1,64 @@
+// The producer's configuration: read and validated once at boot into one typed object.
+import { DEFAULT_TOPICS, TOPIC_ENV_VARS, type EventStream, type TopicNames } from '@vowchat/events';
+import { EnvReader, type Env, type Level } from '@vowchat/platform';
+
+/** The three topics events are published to (the producer never touches the others). */
+export type EventTopicNames = Pick<TopicNames, EventStream>;
+
+export interface ProducerConfig {
+  port: number;
+  apiToken: string;
+  logLevel: Level;
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    /** Partitions of each event topic when the producer has to create it at boot. */
+    topicPartitions: number;
+  };
+  topics: EventTopicNames;
+  /** Largest request body accepted, in bytes (single event or batch). */
+  maxBodyBytes: number;
+  /** Most events accepted in one batch request. */
+  maxBatchEvents: number;
+}
+
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
+export const DEFAULT_MAX_BATCH_EVENTS = 500;
+const LEVELS: readonly Level[] = ['debug', 'info', 'warn', 'error'];
+
+/** Reads and validates the producer's environment; throws one ConfigError naming every bad variable. */
+export function loadProducerConfig(env: Env = process.env): ProducerConfig {
+  const r = new EnvReader(env);
+  const level = r.string('LOG_LEVEL', 'info');
+  if (!(LEVELS as readonly string[]).includes(level))
+    r.problem(`LOG_LEVEL must be debug, info, warn or error, got "${level}"`);
+  const config: ProducerConfig = {
+    port: r.int('PORT', 3000, { min: 0, max: 65535 }),
+    apiToken: r.string('PRODUCER_API_TOKEN'),
+    logLevel: level as Level,
+    kafka: {
+      brokers: readBrokers(r),
+      clientId: r.string('KAFKA_CLIENT_ID', 'vowchat-producer'),
+      topicPartitions: r.int('KAFKA_TOPIC_PARTITIONS', 6, { min: 1, max: 1000 }),
+    },
+    topics: readEventTopics(r),
+    maxBodyBytes: r.int('MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, { min: 1024, max: 64 * 1024 * 1024 }),
+    maxBatchEvents: r.int('MAX_BATCH_EVENTS', DEFAULT_MAX_BATCH_EVENTS, { min: 1, max: 100_000 }),
+  };
+  r.done();
+  return config;
+}
+
+/** KAFKA_BROKERS, shared with the example-publishing CLI. */
+export function readBrokers(r: EnvReader): string[] {
+  return r.list('KAFKA_BROKERS', ['127.0.0.1:9092']);
+}
+
+/** The event topic names (KAFKA_TOPIC_CONVERSATIONS, ...), shared with the example-publishing CLI. */
+export function readEventTopics(r: EnvReader): EventTopicNames {
+  return {
+    conversations: r.string(TOPIC_ENV_VARS.conversations, DEFAULT_TOPICS.conversations),
+    messages: r.string(TOPIC_ENV_VARS.messages, DEFAULT_TOPICS.messages),
+    typing: r.string(TOPIC_ENV_VARS.typing, DEFAULT_TOPICS.typing),
+  };
+}

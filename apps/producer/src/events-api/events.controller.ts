@@ -1,0 +1,61 @@
+// HTTP ingestion: checks each request (ingest-request.ts), publishes the events, answers where they
+// landed. 202: the events are durably in Kafka; delivery to webhooks happens later.
+import { Body, Controller, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
+import type { PublishedEvent, VowChatEvent } from '@vowchat/events';
+import type { JsonLogger } from '@vowchat/platform';
+import type { ProducerConfig } from '../config';
+import { ApiError } from '../http/api-error';
+import { EVENT_PUBLISHER, LOGGER, PRODUCER_CONFIG, type EventSink } from '../tokens';
+import { EventsApiGuard } from './events-api.guard';
+import { parseBatchRequest, parseEventRequest, type RawBody } from './ingest-request';
+
+/** Where one event landed; `offset` is a string because Kafka offsets are 64-bit. */
+export interface PublishedEventView {
+  event_id: string;
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+@Controller('api/v1/accounts/:account_id/events')
+@UseGuards(EventsApiGuard)
+export class EventsController {
+  constructor(
+    @Inject(EVENT_PUBLISHER) private readonly sink: EventSink,
+    @Inject(PRODUCER_CONFIG) private readonly config: ProducerConfig,
+    @Inject(LOGGER) private readonly logger: JsonLogger,
+  ) {}
+
+  @Post()
+  @HttpCode(202)
+  async publishOne(
+    @Param('account_id') accountId: string,
+    @Body() body: RawBody,
+  ): Promise<PublishedEventView> {
+    const parsed = parseEventRequest(accountId, body);
+    if (!parsed.ok) throw new ApiError(parsed.error);
+    const [published] = await this.publish([parsed.value]);
+    return published;
+  }
+
+  @Post('batch')
+  @HttpCode(202)
+  async publishBatch(
+    @Param('account_id') accountId: string,
+    @Body() body: RawBody,
+  ): Promise<{ events: PublishedEventView[] }> {
+    const parsed = parseBatchRequest(accountId, body, this.config.maxBatchEvents);
+    if (!parsed.ok) throw new ApiError(parsed.error);
+    return { events: await this.publish(parsed.value) };
+  }
+
+  private async publish(events: VowChatEvent[]): Promise<PublishedEventView[]> {
+    const published = await this.sink.publishMany(events);
+    this.logger.debug('events published', { account_id: events[0].account.id, count: events.length });
+    return published.map(toView);
+  }
+}
+
+function toView(p: PublishedEvent): PublishedEventView {
+  return { event_id: p.eventId, topic: p.topic, partition: p.partition, offset: p.offset };
+}

@@ -1,0 +1,86 @@
+import { NotFoundException, UnauthorizedException } from '@nestjs/common';
+import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded } from 'kafkajs';
+import { ApiError, errorResponse } from './api-error';
+import { toErrorResponse } from './error-response';
+
+const context = { method: 'POST', path: '/api/v1/accounts/11/events', maxBodyBytes: 1024 };
+
+/** An error as body-parser raises it (http-errors: status, type, expose). */
+function bodyParserError(status: number, type: string, message: string): Error {
+  return Object.assign(new Error(message), { status, statusCode: status, type, expose: true });
+}
+
+describe('toErrorResponse', () => {
+  it('answers an ApiError as it says', () => {
+    const response = errorResponse(422, 'invalid_event', 'The event is not valid.', [
+      { field: 'x', message: 'y' },
+    ]);
+    expect(toErrorResponse(new ApiError(response), context)).toEqual({ ...response, unexpected: false });
+  });
+
+  it.each([
+    new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092'),
+    new KafkaJSNumberOfRetriesExceeded(new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092'), {
+      retryCount: 8,
+      retryTime: 100,
+    }),
+  ])('answers a Kafka failure with 503 and a retry hint (%p)', (error) => {
+    const response = toErrorResponse(error, context);
+    expect(response).toMatchObject({ status: 503, retryAfterSeconds: 1, unexpected: false });
+    expect(response.body.error).toBe('kafka_unavailable');
+    expect(response.body.message).toMatch(
+      /^Kafka did not accept the events \(.*ECONNREFUSED.*\); retry the request/,
+    );
+  });
+
+  it('answers an oversized body with 413 naming the limit', () => {
+    expect(
+      toErrorResponse(bodyParserError(413, 'entity.too.large', 'request entity too large'), context),
+    ).toEqual({
+      status: 413,
+      body: {
+        error: 'payload_too_large',
+        message: 'The request body is larger than the limit of 1024 bytes; send fewer events per request.',
+      },
+      unexpected: false,
+    });
+  });
+
+  it('answers an unsupported content encoding with 415', () => {
+    const error = bodyParserError(415, 'encoding.unsupported', 'unsupported content encoding "br"');
+    expect(toErrorResponse(error, context)).toMatchObject({
+      status: 415,
+      body: { error: 'unsupported_encoding' },
+    });
+  });
+
+  it('answers a missing token with 401 and the guard message', () => {
+    const error = new UnauthorizedException('missing API token: send it in the api_access_token header');
+    expect(toErrorResponse(error, context)).toEqual({
+      status: 401,
+      body: { error: 'unauthorized', message: 'missing API token: send it in the api_access_token header.' },
+      unexpected: false,
+    });
+  });
+
+  it('answers an unknown route with 404 pointing at the real ones', () => {
+    const response = toErrorResponse(new NotFoundException('Cannot GET /nope'), {
+      ...context,
+      method: 'GET',
+      path: '/nope',
+    });
+    expect(response).toMatchObject({ status: 404, body: { error: 'not_found' } });
+    expect(response.body.message).toMatch(/^There is no route GET \/nope; events go to POST/);
+  });
+
+  it('answers anything else with a 500 that reveals nothing and marks it unexpected', () => {
+    expect(toErrorResponse(new TypeError('x is undefined at secret/path.ts'), context)).toEqual({
+      status: 500,
+      body: {
+        error: 'internal_error',
+        message: 'The producer failed unexpectedly; the error is in its log.',
+      },
+      unexpected: true,
+    });
+  });
+});

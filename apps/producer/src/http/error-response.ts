@@ -1,0 +1,103 @@
+// Maps anything a request can throw to the API's error shape. Pure, so every mapping is tested
+// without a server; the exception filter only renders the result.
+import { HttpException } from '@nestjs/common';
+import { isKafkaFailure } from '../publishing/kafka-failure';
+import { ApiError, errorResponse, type ErrorResponse } from './api-error';
+
+export interface ErrorContext {
+  method: string;
+  path: string;
+  maxBodyBytes: number;
+}
+
+/** The error answer for `exception`, and whether it is our fault (to be logged as an error). */
+export function toErrorResponse(
+  exception: unknown,
+  context: ErrorContext,
+): ErrorResponse & { unexpected: boolean } {
+  if (exception instanceof ApiError) return { ...exception.response, unexpected: false };
+  if (isKafkaFailure(exception)) {
+    return {
+      ...errorResponse(
+        503,
+        'kafka_unavailable',
+        `Kafka did not accept the events (${exception.message}); retry the request in a few seconds.`,
+      ),
+      retryAfterSeconds: 1,
+      unexpected: false,
+    };
+  }
+  const bodyError = bodyParserError(exception);
+  if (bodyError) return { ...bodyParserResponse(bodyError, context), unexpected: false };
+  if (exception instanceof HttpException)
+    return { ...httpExceptionResponse(exception, context), unexpected: false };
+  return {
+    ...errorResponse(500, 'internal_error', 'The producer failed unexpectedly; the error is in its log.'),
+    unexpected: true,
+  };
+}
+
+/** Errors raised by body-parser follow the http-errors convention: a 4xx status and a `type`. */
+interface BodyParserError {
+  status: number;
+  type: string;
+  message: string;
+}
+
+function bodyParserError(error: unknown): BodyParserError | undefined {
+  if (!(error instanceof Error)) return undefined;
+  const { status, type } = error as Error & { status?: unknown; type?: unknown };
+  if (typeof status !== 'number' || typeof type !== 'string') return undefined;
+  return { status, type, message: error.message };
+}
+
+function bodyParserResponse(error: BodyParserError, context: ErrorContext): ErrorResponse {
+  switch (error.type) {
+    case 'entity.too.large':
+      return errorResponse(
+        413,
+        'payload_too_large',
+        `The request body is larger than the limit of ${context.maxBodyBytes} bytes; send fewer events per request.`,
+      );
+    case 'encoding.unsupported':
+      return errorResponse(
+        415,
+        'unsupported_encoding',
+        `${error.message}; send the body uncompressed, or gzip/deflate encoded.`,
+      );
+    case 'request.aborted':
+      return errorResponse(400, 'request_aborted', 'The client aborted the request before its body arrived.');
+    default:
+      return errorResponse(
+        error.status >= 400 && error.status < 500 ? error.status : 400,
+        'bad_request',
+        error.message,
+      );
+  }
+}
+
+function httpExceptionResponse(exception: HttpException, context: ErrorContext): ErrorResponse {
+  const status = exception.getStatus();
+  switch (status) {
+    case 401:
+      return errorResponse(401, 'unauthorized', sentence(exception.message));
+    case 404:
+      return errorResponse(
+        404,
+        'not_found',
+        `There is no route ${context.method} ${context.path}; events go to POST /api/v1/accounts/:account_id/events or .../events/batch.`,
+      );
+    case 413:
+      return bodyParserResponse({ status, type: 'entity.too.large', message: exception.message }, context);
+    default:
+      return errorResponse(
+        status,
+        status < 500 ? 'bad_request' : 'internal_error',
+        sentence(exception.message),
+      );
+  }
+}
+
+function sentence(text: string): string {
+  return /[.!?]$/.test(text) ? text : `${text}.`;
+}

@@ -1,0 +1,47 @@
+// The producer's one module: configuration, logger, and an EventPublisher connected at boot to
+// topics that are made to exist first (the broker does not auto-create them).
+import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { EventPublisher, eventTopics } from '@vowchat/events';
+import { createKafka, ensureTopics, type JsonLogger } from '@vowchat/platform';
+import type { ProducerConfig } from './config';
+import { EventsController } from './events-api/events.controller';
+import { EventsApiGuard } from './events-api/events-api.guard';
+import { HealthController } from './health/health.controller';
+import { EVENT_PUBLISHER, LOGGER, PRODUCER_CONFIG } from './tokens';
+
+@Module({})
+export class ProducerModule implements OnApplicationShutdown {
+  constructor(@Inject(EVENT_PUBLISHER) private readonly publisher: EventPublisher) {}
+
+  static forRoot(config: ProducerConfig, logger: JsonLogger): DynamicModule {
+    return {
+      module: ProducerModule,
+      controllers: [EventsController, HealthController],
+      providers: [
+        { provide: PRODUCER_CONFIG, useValue: config },
+        { provide: LOGGER, useValue: logger },
+        EventsApiGuard,
+        {
+          provide: EVENT_PUBLISHER,
+          useFactory: async () => {
+            const kafka = createKafka(config.kafka.clientId, config.kafka.brokers, logger);
+            await ensureTopics(
+              kafka,
+              eventTopics(config.topics).map((topic) => ({
+                topic,
+                partitions: config.kafka.topicPartitions,
+              })),
+            );
+            const publisher = new EventPublisher(kafka, config.topics);
+            await publisher.connect();
+            return publisher;
+          },
+        },
+      ],
+    };
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.publisher.disconnect();
+  }
+}

@@ -24,7 +24,11 @@ export function standardSignature(
   timestampSeconds: number,
   body: string,
 ): string {
-  const key = Buffer.from(secret.slice(SECRET_PREFIX.length), 'base64');
+  // Accept the secret with or without its prefix, as the standardwebhooks verifier does.
+  const key = Buffer.from(
+    secret.startsWith(SECRET_PREFIX) ? secret.slice(SECRET_PREFIX.length) : secret,
+    'base64',
+  );
   return 'v1,' + createHmac('sha256', key).update(`${id}.${timestampSeconds}.${body}`).digest('base64');
 }
 
@@ -89,8 +93,9 @@ export function verifyWebhook(
   body: string | Buffer,
   options: VerifyOptions = {},
 ): unknown {
+  const lowered = new Map(Object.entries(headers).map(([k, v]) => [k.toLowerCase(), v]));
   const get = (name: string) => {
-    const v = headers[name] ?? headers[name.toLowerCase()];
+    const v = lowered.get(name);
     return Array.isArray(v) ? v[0] : v;
   };
   const id = get('webhook-id');
@@ -111,5 +116,9 @@ export function verifyWebhook(
     .map((s) => Buffer.from(s))
     .some((s) => s.length === expected.length && timingSafeEqual(s, expected));
   if (!matches) throw new WebhookVerificationError('no signature matches this secret');
-  return JSON.parse(text) as unknown;
+  try {
+    return JSON.parse(text) as unknown;
+  } catch {
+    throw new WebhookVerificationError('the signed body is not JSON');
+  }
 }

@@ -60,8 +60,7 @@ for (const [net, prefix] of [
   blocked.addSubnet(net, prefix, 'ipv4');
 }
 for (const [net, prefix] of [
-  ['::', 128],
-  ['::1', 128],
+  ['::', 96], // unspecified, loopback and IPv4-compatible (::127.0.0.1)
   ['fc00::', 7],
   ['fe80::', 10],
   ['ff00::', 8],

@@ -1,2 +1,4 @@
 // Every TypeORM entity the dispatcher maps.
-export const ENTITIES: (new () => object)[] = [];
+import { WebhookEntity } from '../registry/webhook.entity';
+
+export const ENTITIES: (new () => object)[] = [WebhookEntity];

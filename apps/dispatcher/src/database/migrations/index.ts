@@ -1,2 +1,8 @@
 // Every migration, in order. Add new ones at the end; never edit one that has shipped.
-export const MIGRATIONS: (new () => object)[] = [];
+import { CreateWebhooks1732400000000 } from './1732400000000-create-webhooks';
+import { CreateDeliveryTables1732400100000 } from './1732400100000-create-delivery-tables';
+
+export const MIGRATIONS: (new () => object)[] = [
+  CreateWebhooks1732400000000,
+  CreateDeliveryTables1732400100000,
+];

@@ -1,0 +1,97 @@
+import {
+  decodeWebhookChange,
+  deleteChange,
+  encodeWebhookChange,
+  upsertChange,
+  type Webhook,
+} from './webhook-change';
+
+const webhook: Webhook = {
+  id: 'a0000000-0000-4000-8000-000000000001',
+  accountId: 11,
+  name: 'CRM',
+  url: 'https://hooks.example.com/a',
+  subscriptions: ['message_created', 'conversation_created'],
+  secret: 'whsec_current',
+  previousSecret: 'whsec_old',
+  previousSecretExpiresAt: new Date('2025-01-02T00:00:00.000Z'),
+  enabled: false,
+  disabledReason: '410 Gone from endpoint',
+  version: 3,
+  createdAt: new Date('2025-01-01T00:00:00.000Z'),
+  updatedAt: new Date('2025-01-01T12:00:00.000Z'),
+};
+
+describe('webhook change records', () => {
+  it('carries the row, snake_case, keyed by webhook id, and decodes back to the same webhook', () => {
+    const message = encodeWebhookChange(upsertChange(webhook));
+    expect(message.key).toBe(webhook.id);
+    expect(JSON.parse(message.value)).toEqual({
+      id: webhook.id,
+      account_id: 11,
+      name: 'CRM',
+      url: 'https://hooks.example.com/a',
+      subscriptions: ['message_created', 'conversation_created'],
+      secret: 'whsec_current',
+      previous_secret: 'whsec_old',
+      previous_secret_expires_at: '2025-01-02T00:00:00.000Z',
+      enabled: false,
+      disabled_reason: '410 Gone from endpoint',
+      version: 3,
+      created_at: '2025-01-01T00:00:00.000Z',
+      updated_at: '2025-01-01T12:00:00.000Z',
+    });
+    expect(decodeWebhookChange(message.key, message.value)).toEqual({
+      ok: true,
+      change: upsertChange(webhook),
+    });
+  });
+
+  it('carries a delete as a tombstone value with its version', () => {
+    const message = encodeWebhookChange(deleteChange(webhook));
+    expect(JSON.parse(message.value)).toEqual({ id: webhook.id, account_id: 11, deleted: true, version: 4 });
+    expect(decodeWebhookChange(message.key, message.value)).toEqual({
+      ok: true,
+      change: { kind: 'delete', id: webhook.id, accountId: 11, version: 4 },
+    });
+  });
+
+  it('round-trips a webhook with no previous secret', () => {
+    const plain = { ...webhook, previousSecret: null, previousSecretExpiresAt: null, name: null };
+    const message = encodeWebhookChange(upsertChange(plain));
+    expect(decodeWebhookChange(message.key, message.value)).toEqual({
+      ok: true,
+      change: upsertChange(plain),
+    });
+  });
+
+  it('drops subscription names this build does not know', () => {
+    const value = JSON.parse(encodeWebhookChange(upsertChange(webhook)).value);
+    value.subscriptions = ['message_created', 'invoice_paid'];
+    const decoded = decodeWebhookChange(null, JSON.stringify(value));
+    expect(decoded.ok && decoded.change.kind === 'upsert' && decoded.change.webhook.subscriptions).toEqual([
+      'message_created',
+    ]);
+  });
+
+  it.each([
+    [null, 'value is empty (null)'],
+    ['{not json', 'value is not JSON'],
+    ['[1]', 'value is not a JSON object'],
+    ['{"id":"x","account_id":"11","deleted":true,"version":1}', 'account_id must be a positive integer'],
+    ['{"id":"x","account_id":11,"deleted":true,"version":0}', 'version must be a positive integer'],
+    ['{"id":"x","account_id":11,"version":1}', 'url must be a string'],
+  ])('refuses %s with a reason', (value, reason) => {
+    const decoded = decodeWebhookChange(null, value);
+    expect(decoded.ok).toBe(false);
+    expect(!decoded.ok && decoded.reason).toContain(reason);
+  });
+
+  it('refuses a record whose key is not its id', () => {
+    const message = encodeWebhookChange(upsertChange(webhook));
+    expect(decodeWebhookChange('another-id', message.value)).toEqual({
+      ok: false,
+      reason: `record key "another-id" does not match id "${webhook.id}"`,
+    });
+  });
+});

@@ -1,0 +1,64 @@
+// Publishes webhook changes to the compacted webhooks topic, from which every instance's registry
+// follows them, and enable/disable facts to the delivery topic. Acknowledged by all in-sync replicas before a change counts as published.
+import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Partitioners, type Kafka, type Producer } from 'kafkajs';
+import type { DispatcherConfig } from '../config';
+import { DISPATCHER_CONFIG, KAFKA } from '../tokens';
+import type { WebhookStateRecord } from '@vowchat/events';
+import { encodeWebhookChange, type WebhookChange } from './webhook-change';
+
+@Injectable()
+export class WebhookChangePublisher implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly producer: Producer;
+  private connected?: Promise<void>;
+
+  constructor(
+    @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
+    @Inject(KAFKA) kafka: Kafka,
+  ) {
+    // Not idempotent: a duplicate from a retried send is harmless, since registries apply by version.
+    this.producer = kafka.producer({
+      createPartitioner: Partitioners.DefaultPartitioner,
+      maxInFlightRequests: 1,
+      allowAutoTopicCreation: false,
+    });
+  }
+
+  async onApplicationBootstrap(): Promise<void> {
+    await this.connect();
+  }
+
+  async publish(change: WebhookChange): Promise<void> {
+    await this.connect();
+    await this.producer.send({
+      topic: this.config.topics.webhooks,
+      acks: -1,
+      messages: [encodeWebhookChange(change)],
+    });
+  }
+
+  /** Records an enable/disable on the delivery topic, beside the attempts it explains. */
+  async publishState(record: WebhookStateRecord): Promise<void> {
+    await this.connect();
+    await this.producer.send({
+      topic: this.config.topics.deliveries,
+      acks: -1,
+      messages: [
+        {
+          key: record.webhook_id,
+          value: JSON.stringify(record),
+          headers: { 'vowchat-record-kind': record.kind },
+        },
+      ],
+    });
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    if (this.connected) await this.producer.disconnect();
+  }
+
+  private connect(): Promise<void> {
+    this.connected ??= this.producer.connect();
+    return this.connected;
+  }
+}

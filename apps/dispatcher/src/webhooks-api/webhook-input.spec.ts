@@ -1,0 +1,173 @@
+import { EVENT_TYPES } from '@vowchat/events';
+import { isWebhookId, parseAccountId, parseCreateWebhook, parseUpdateWebhook } from './webhook-input';
+
+const strict = { allowInsecure: false };
+const dev = { allowInsecure: true };
+const valid = { url: 'https://hooks.example.com/vowchat', subscriptions: ['message_created'] };
+const allNames = EVENT_TYPES.join(', ');
+
+describe('parseCreateWebhook', () => {
+  it('accepts url and subscriptions, with an optional name', () => {
+    expect(parseCreateWebhook(valid, strict)).toEqual({
+      ok: true,
+      value: { url: valid.url, subscriptions: ['message_created'], name: null },
+    });
+    expect(parseCreateWebhook({ ...valid, name: 'CRM sync' }, strict)).toEqual({
+      ok: true,
+      value: { url: valid.url, subscriptions: ['message_created'], name: 'CRM sync' },
+    });
+  });
+
+  it('accepts every event type at once', () => {
+    const parsed = parseCreateWebhook({ ...valid, subscriptions: [...EVENT_TYPES] }, strict);
+    expect(parsed.ok && parsed.value.subscriptions).toEqual([...EVENT_TYPES]);
+  });
+
+  it('accepts the fields wrapped as {"webhook": {...}}, as Chatwoot does', () => {
+    expect(parseCreateWebhook({ webhook: valid }, strict)).toEqual(parseCreateWebhook(valid, strict));
+  });
+
+  it('refuses a URL the policy refuses, with the policy message', () => {
+    expect(parseCreateWebhook({ ...valid, url: 'http://hooks.example.com/x' }, strict)).toEqual({
+      ok: false,
+      problems: [{ field: 'url', message: 'url must use https://' }],
+    });
+    expect(parseCreateWebhook({ ...valid, url: 'http://127.0.0.1:4000/x' }, dev).ok).toBe(true);
+  });
+
+  it('requires url and subscriptions and lists both problems at once', () => {
+    expect(parseCreateWebhook({}, strict)).toEqual({
+      ok: false,
+      problems: [
+        { field: 'url', message: 'url is required' },
+        {
+          field: 'subscriptions',
+          message: `subscriptions must be a non-empty array of event names; the event names are ${allNames}`,
+        },
+      ],
+    });
+  });
+
+  it.each([
+    [[], `subscriptions must be a non-empty array of event names; the event names are ${allNames}`],
+    [
+      'message_created',
+      `subscriptions must be a non-empty array of event names; the event names are ${allNames}`,
+    ],
+    [
+      ['message_created', 'invoice_paid', 'message_deleted', 'invoice_paid'],
+      `unknown event names "invoice_paid", "message_deleted"; the event names are ${allNames}`,
+    ],
+    [['messages_created'], `unknown event name "messages_created"; the event names are ${allNames}`],
+    [
+      ['message_created', 'message_created'],
+      'subscriptions lists message_created more than once; list each event once',
+    ],
+  ])('refuses subscriptions %j', (subscriptions, message) => {
+    expect(parseCreateWebhook({ ...valid, subscriptions }, strict)).toEqual({
+      ok: false,
+      problems: [{ field: 'subscriptions', message }],
+    });
+  });
+
+  it('names the position of a subscription that is not a string', () => {
+    expect(parseCreateWebhook({ ...valid, subscriptions: ['message_created', 7] }, strict)).toEqual({
+      ok: false,
+      problems: [
+        {
+          field: 'subscriptions[1]',
+          message: `subscriptions must hold event names (strings); the event names are ${allNames}`,
+        },
+      ],
+    });
+  });
+
+  it('refuses a name that is not a string or is too long', () => {
+    expect(parseCreateWebhook({ ...valid, name: 42 }, strict)).toEqual({
+      ok: false,
+      problems: [{ field: 'name', message: 'name must be a string (or null for none)' }],
+    });
+    expect(parseCreateWebhook({ ...valid, name: 'x'.repeat(255) }, strict).ok).toBe(true);
+    expect(parseCreateWebhook({ ...valid, name: 'x'.repeat(256) }, strict)).toEqual({
+      ok: false,
+      problems: [{ field: 'name', message: 'name must be at most 255 characters, got 256' }],
+    });
+  });
+
+  it('refuses unknown fields, enabled and secret included', () => {
+    expect(parseCreateWebhook({ ...valid, secret: 'whsec_x', enabled: false }, strict)).toEqual({
+      ok: false,
+      problems: [
+        { field: 'secret', message: 'unknown field "secret"; the fields are url, subscriptions, name' },
+        { field: 'enabled', message: 'unknown field "enabled"; the fields are url, subscriptions, name' },
+      ],
+    });
+  });
+});
+
+describe('parseUpdateWebhook', () => {
+  it('takes any of url, subscriptions, name and enabled, and only what was sent', () => {
+    expect(parseUpdateWebhook({ enabled: false }, strict)).toEqual({ ok: true, value: { enabled: false } });
+    expect(parseUpdateWebhook({ name: null, subscriptions: ['conversation_created'] }, strict)).toEqual({
+      ok: true,
+      value: { name: null, subscriptions: ['conversation_created'] },
+    });
+    expect(parseUpdateWebhook({ url: 'https://new.example.com/' }, strict)).toEqual({
+      ok: true,
+      value: { url: 'https://new.example.com/' },
+    });
+  });
+
+  it('refuses an empty change', () => {
+    expect(parseUpdateWebhook({}, strict)).toEqual({
+      ok: false,
+      problems: [
+        {
+          field: '(root)',
+          message: 'nothing to change: send at least one of url, subscriptions, name, enabled',
+        },
+      ],
+    });
+  });
+
+  it('validates each field it is given', () => {
+    expect(
+      parseUpdateWebhook({ url: 'ftp://x.example.com', subscriptions: [], enabled: 'yes', id: 'x' }, strict),
+    ).toEqual({
+      ok: false,
+      problems: [
+        { field: 'id', message: 'unknown field "id"; the fields are url, subscriptions, name, enabled' },
+        { field: 'url', message: 'url must use https://' },
+        {
+          field: 'subscriptions',
+          message: `subscriptions must be a non-empty array of event names; the event names are ${allNames}`,
+        },
+        { field: 'enabled', message: 'enabled must be true or false' },
+      ],
+    });
+  });
+});
+
+describe('path parameters', () => {
+  it.each([
+    ['1', 1],
+    ['11', 11],
+    ['9007199254740991', 9007199254740991],
+    ['0', null],
+    ['-1', null],
+    ['01', null],
+    ['1.5', null],
+    ['abc', null],
+    ['9007199254740992', null],
+    ['', null],
+  ])('account id %j is %p', (raw, expected) => {
+    expect(parseAccountId(raw)).toBe(expected);
+  });
+
+  it('knows a webhook id is a UUID', () => {
+    expect(isWebhookId('0192f0a4-3b2c-7d4e-8f60-1a2b3c4d5e6f')).toBe(true);
+    expect(isWebhookId('0192F0A4-3B2C-7D4E-8F60-1A2B3C4D5E6F')).toBe(true);
+    expect(isWebhookId('42')).toBe(false);
+    expect(isWebhookId("1' OR '1'='1")).toBe(false);
+  });
+});

@@ -1,0 +1,145 @@
+// What the management API accepts. Pure: each problem names the field and says what to send instead.
+import { EVENT_TYPES, isEventType, type EventType, type FieldProblem } from '@vowchat/events';
+import { webhookUrlProblem, type UrlPolicy } from '../security/url-policy';
+
+export interface CreateWebhookInput {
+  url: string;
+  subscriptions: EventType[];
+  name: string | null;
+}
+
+export interface UpdateWebhookInput {
+  url?: string;
+  subscriptions?: EventType[];
+  name?: string | null;
+  enabled?: boolean;
+}
+
+export type Parsed<T> = { ok: true; value: T } | { ok: false; problems: FieldProblem[] };
+
+export const MAX_NAME_LENGTH = 255;
+const CREATE_FIELDS = ['url', 'subscriptions', 'name'] as const;
+const UPDATE_FIELDS = ['url', 'subscriptions', 'name', 'enabled'] as const;
+
+/** The account id of a path, or null when it is not a positive integer. */
+export function parseAccountId(raw: string): number | null {
+  if (!/^[1-9][0-9]{0,15}$/.test(raw)) return null;
+  const id = Number(raw);
+  return Number.isSafeInteger(id) ? id : null;
+}
+
+/** True when `raw` can be a webhook id (a UUID); anything else cannot name a webhook. */
+export function isWebhookId(raw: string): boolean {
+  return /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(raw);
+}
+
+/** True when the body is a JSON object (what every write expects). */
+export function isJsonObject(body: unknown): body is Record<string, unknown> {
+  return typeof body === 'object' && body !== null && !Array.isArray(body);
+}
+
+export function parseCreateWebhook(
+  body: Record<string, unknown>,
+  policy: UrlPolicy,
+): Parsed<CreateWebhookInput> {
+  const fields = unwrap(body);
+  const problems = unknownFields(fields, CREATE_FIELDS);
+  const urlProblem = webhookUrlProblem(fields.url, policy);
+  if (urlProblem !== null) problems.push({ field: 'url', message: urlProblem });
+  const subscriptions = parseSubscriptions(fields.subscriptions, problems);
+  const name = parseName(fields.name, problems);
+  if (problems.length > 0) return { ok: false, problems };
+  return {
+    ok: true,
+    value: { url: fields.url as string, subscriptions: subscriptions!, name: name ?? null },
+  };
+}
+
+export function parseUpdateWebhook(
+  body: Record<string, unknown>,
+  policy: UrlPolicy,
+): Parsed<UpdateWebhookInput> {
+  const fields = unwrap(body);
+  const problems = unknownFields(fields, UPDATE_FIELDS);
+  const value: UpdateWebhookInput = {};
+  if (fields.url !== undefined) {
+    const urlProblem = webhookUrlProblem(fields.url, policy);
+    if (urlProblem !== null) problems.push({ field: 'url', message: urlProblem });
+    else value.url = fields.url as string;
+  }
+  if (fields.subscriptions !== undefined)
+    value.subscriptions = parseSubscriptions(fields.subscriptions, problems);
+  if (fields.name !== undefined) value.name = parseName(fields.name, problems);
+  if (fields.enabled !== undefined) {
+    if (typeof fields.enabled === 'boolean') value.enabled = fields.enabled;
+    else problems.push({ field: 'enabled', message: 'enabled must be true or false' });
+  }
+  if (problems.length === 0 && Object.keys(fields).length === 0) {
+    problems.push({
+      field: '(root)',
+      message: `nothing to change: send at least one of ${UPDATE_FIELDS.join(', ')}`,
+    });
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, value };
+}
+
+// Chatwoot's API also takes its fields wrapped as {"webhook": {...}}; scripts written for it may send that.
+function unwrap(body: Record<string, unknown>): Record<string, unknown> {
+  const keys = Object.keys(body);
+  return keys.length === 1 && keys[0] === 'webhook' && isJsonObject(body.webhook) ? body.webhook : body;
+}
+
+function unknownFields(fields: Record<string, unknown>, allowed: readonly string[]): FieldProblem[] {
+  return Object.keys(fields)
+    .filter((key) => !allowed.includes(key))
+    .map((key) => ({ field: key, message: `unknown field "${key}"; the fields are ${allowed.join(', ')}` }));
+}
+
+function parseSubscriptions(raw: unknown, problems: FieldProblem[]): EventType[] | undefined {
+  const field = 'subscriptions';
+  const valid = `the event names are ${EVENT_TYPES.join(', ')}`;
+  if (!Array.isArray(raw) || raw.length === 0) {
+    problems.push({ field, message: `subscriptions must be a non-empty array of event names; ${valid}` });
+    return undefined;
+  }
+  const notText = raw.findIndex((item) => typeof item !== 'string');
+  if (notText >= 0) {
+    problems.push({
+      field: `${field}[${notText}]`,
+      message: `subscriptions must hold event names (strings); ${valid}`,
+    });
+    return undefined;
+  }
+  const names = raw as string[];
+  const unknown = [...new Set(names.filter((n) => !isEventType(n)))];
+  if (unknown.length > 0) {
+    const list = unknown.map((n) => JSON.stringify(n)).join(', ');
+    problems.push({ field, message: `unknown event name${unknown.length > 1 ? 's' : ''} ${list}; ${valid}` });
+    return undefined;
+  }
+  const duplicates = [...new Set(names.filter((n, i) => names.indexOf(n) !== i))];
+  if (duplicates.length > 0) {
+    problems.push({
+      field,
+      message: `subscriptions lists ${duplicates.join(', ')} more than once; list each event once`,
+    });
+    return undefined;
+  }
+  return names as EventType[];
+}
+
+function parseName(raw: unknown, problems: FieldProblem[]): string | null | undefined {
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw !== 'string') {
+    problems.push({ field: 'name', message: 'name must be a string (or null for none)' });
+    return undefined;
+  }
+  if (raw.length > MAX_NAME_LENGTH) {
+    problems.push({
+      field: 'name',
+      message: `name must be at most ${MAX_NAME_LENGTH} characters, got ${raw.length}`,
+    });
+    return undefined;
+  }
+  return raw;
+}

@@ -1,0 +1,180 @@
+// Webhook management. Every change writes Postgres, publishes the change to the compacted webhooks
+// topic for the other instances, and applies it to this instance's registry before returning, so
+// the very next event this instance consumes already sees it.
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import { generateSecret } from '@vowchat/events';
+import { redactUrl, type JsonLogger } from '@vowchat/platform';
+import type { DispatcherConfig } from '../config';
+import { CLOCK, DISPATCHER_CONFIG, LOGGER, type Clock } from '../tokens';
+import { deleteChange, upsertChange, type Webhook, type WebhookChange } from '../registry/webhook-change';
+import { WebhookChangePublisher } from '../registry/webhook-changes.publisher';
+import { WebhookEntity } from '../registry/webhook.entity';
+import { WebhookRegistry } from '../registry/webhook.registry';
+import { WebhookRepository } from '../registry/webhook.repository';
+import { ChangeNotPublishedError, WebhookLimitReachedError, WebhookNotFoundError } from './webhook.errors';
+import type { CreateWebhookInput, UpdateWebhookInput } from './webhook-input';
+
+/** Most webhooks one account may have: each event fans out to all of them. */
+export const MAX_WEBHOOKS_PER_ACCOUNT = 100;
+
+const DISABLED_THROUGH_API = 'disabled through the API';
+
+@Injectable()
+export class WebhooksService {
+  private readonly logger: JsonLogger;
+
+  constructor(
+    private readonly repository: WebhookRepository,
+    private readonly publisher: WebhookChangePublisher,
+    private readonly registry: WebhookRegistry,
+    @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
+    @Inject(CLOCK) private readonly clock: Clock,
+    @Inject(LOGGER) logger: JsonLogger,
+  ) {
+    this.logger = logger.child({ component: 'webhooks' });
+  }
+
+  list(accountId: number): Promise<Webhook[]> {
+    return this.repository.listForAccount(accountId);
+  }
+
+  async get(accountId: number, id: string): Promise<Webhook> {
+    const webhook = await this.repository.find({ id, accountId });
+    if (webhook === null) throw new WebhookNotFoundError(id);
+    return webhook;
+  }
+
+  /** Creates an enabled webhook with a new signing secret; throws WebhookLimitReachedError at the cap. */
+  async create(accountId: number, input: CreateWebhookInput): Promise<Webhook> {
+    const now = this.clock.now();
+    const webhook = Object.assign(new WebhookEntity(), {
+      id: randomUUID(),
+      accountId,
+      name: input.name,
+      url: input.url,
+      subscriptions: input.subscriptions,
+      secret: generateSecret(),
+      previousSecret: null,
+      previousSecretExpiresAt: null,
+      enabled: true,
+      disabledReason: null,
+      version: 1,
+      createdAt: now,
+      updatedAt: now,
+    } satisfies Webhook);
+    if (!(await this.repository.insertWithinLimit(webhook, MAX_WEBHOOKS_PER_ACCOUNT))) {
+      throw new WebhookLimitReachedError(MAX_WEBHOOKS_PER_ACCOUNT);
+    }
+    await this.propagate('webhook created', upsertChange(webhook));
+    return webhook;
+  }
+
+  async update(accountId: number, id: string, input: UpdateWebhookInput): Promise<Webhook> {
+    let enabledChanged = false;
+    const result = await this.repository.update({ id, accountId }, this.clock.now(), (w) => {
+      if (input.url !== undefined) w.url = input.url;
+      if (input.subscriptions !== undefined) w.subscriptions = input.subscriptions;
+      if (input.name !== undefined) w.name = input.name;
+      if (input.enabled !== undefined && input.enabled !== w.enabled) {
+        w.enabled = input.enabled;
+        w.disabledReason = input.enabled ? null : DISABLED_THROUGH_API;
+        enabledChanged = true;
+      }
+      return true;
+    });
+    if (result === null) throw new WebhookNotFoundError(id);
+    await this.propagate('webhook updated', upsertChange(result.webhook));
+    if (enabledChanged) await this.recordState(result.webhook);
+    return result.webhook;
+  }
+
+  async remove(accountId: number, id: string): Promise<void> {
+    const deleted = await this.repository.delete({ id, accountId });
+    if (deleted === null) throw new WebhookNotFoundError(id);
+    await this.propagate('webhook deleted', deleteChange(deleted));
+  }
+
+  /**
+   * Replaces the signing secret. The old one keeps signing, beside the new one, for the configured
+   * grace, so receivers can switch without missing a delivery. (Rotating again within the grace
+   * retires the oldest secret at once.)
+   */
+  async rotateSecret(accountId: number, id: string): Promise<Webhook> {
+    const now = this.clock.now();
+    const result = await this.repository.update({ id, accountId }, now, (w) => {
+      w.previousSecret = w.secret;
+      w.previousSecretExpiresAt = new Date(now.getTime() + this.config.delivery.secretGraceMs);
+      w.secret = generateSecret();
+      return true;
+    });
+    if (result === null) throw new WebhookNotFoundError(id);
+    await this.propagate('webhook secret rotated', upsertChange(result.webhook));
+    return result.webhook;
+  }
+
+  /**
+   * Enables or disables a webhook whatever its account (delivery disables one that answers 410 Gone).
+   * Undefined when the webhook no longer exists; no change, and no new version, when it is already
+   * in that state.
+   */
+  async setEnabled(id: string, enabled: boolean, reason: string | null): Promise<Webhook | undefined> {
+    const result = await this.repository.update({ id }, this.clock.now(), (w) => {
+      if (w.enabled === enabled) return false;
+      w.enabled = enabled;
+      w.disabledReason = enabled ? null : reason;
+      return true;
+    });
+    if (result === null) return undefined;
+    if (result.changed) {
+      await this.propagate(enabled ? 'webhook enabled' : 'webhook disabled', upsertChange(result.webhook));
+      await this.recordState(result.webhook);
+    }
+    return result.webhook;
+  }
+
+  /** Every enable/disable is also a fact on the delivery topic (and so in the delivery log). */
+  private async recordState(w: Webhook): Promise<void> {
+    await this.publisher.publishState({
+      kind: 'webhook_state',
+      webhook_id: w.id,
+      account_id: w.accountId,
+      enabled: w.enabled,
+      reason: w.disabledReason ?? 'enabled',
+      at: this.clock.now().toISOString(),
+    });
+  }
+
+  private async propagate(what: string, change: WebhookChange): Promise<void> {
+    const id = change.kind === 'upsert' ? change.webhook.id : change.id;
+    try {
+      await this.publisher.publish(change);
+    } catch (error) {
+      // Postgres has the change; this instance applies it anyway, and the caller learns the rest did not.
+      this.registry.apply(change);
+      this.logger.errorWith('webhook change not published', {
+        webhook_id: id,
+        error: (error as Error).message,
+      });
+      throw new ChangeNotPublishedError(id, this.config.topics.webhooks, error);
+    }
+    this.registry.apply(change);
+    this.logger.info(what, logFields(change));
+  }
+}
+
+// Never the secret: ids, the redacted URL, what it listens to.
+function logFields(change: WebhookChange): Record<string, unknown> {
+  if (change.kind === 'delete')
+    return { webhook_id: change.id, account_id: change.accountId, version: change.version };
+  const w = change.webhook;
+  return {
+    webhook_id: w.id,
+    account_id: w.accountId,
+    url: redactUrl(w.url),
+    subscriptions: w.subscriptions,
+    enabled: w.enabled,
+    ...(w.disabledReason ? { disabled_reason: w.disabledReason } : {}),
+    version: w.version,
+  };
+}

@@ -1,0 +1,216 @@
+// Projects the delivery topic into Postgres (delivery_attempts, deliveries, webhook_state_events).
+// One transaction per fetched batch, a few set-based statements each, all idempotent: a batch that
+// is replayed (a crash before its offsets were committed, or a rebuild) changes nothing. Offsets
+// are committed by kafkajs only after eachBatch returns, i.e. after the transaction committed.
+import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
+import type { DataSource, EntityManager } from 'typeorm';
+import type { JsonLogger } from '@vowchat/platform';
+import {
+  decodeDeliveryRecord,
+  toProjectionRows,
+  type PositionedRecord,
+  type ProjectionRows,
+} from './projection-rows';
+
+export interface OutcomeProjectorOptions {
+  kafka: Kafka;
+  dataSource: DataSource;
+  /** The delivery topic. */
+  topic: string;
+  /** Its own consumer group (by default `${config.kafka.groupId}-projector`). */
+  groupId: string;
+  log: JsonLogger;
+  /** Consumer session timeout (default 10 s): how soon a crashed instance's partitions move on. */
+  sessionTimeoutMs?: number;
+  /** Called after each batch's transaction commits (the rebuild command reports progress with it). */
+  onProjected?: (progress: BatchProjected) => void;
+}
+
+export interface BatchProjected {
+  partition: number;
+  /** The offset after the last record of the batch: the partition is projected up to here. */
+  nextOffset: string;
+  /** Records in the batch, skipped ones included. */
+  records: number;
+  skipped: number;
+}
+
+export class OutcomeProjector {
+  private consumer: Consumer | null = null;
+  private projected = 0;
+  private skipped = 0;
+
+  constructor(private readonly options: OutcomeProjectorOptions) {}
+
+  /** Records projected and skipped since start, for tests and gauges. */
+  get stats(): { projected: number; skipped: number } {
+    return { projected: this.projected, skipped: this.skipped };
+  }
+
+  /** Joins the group and starts projecting; a group that is new starts at the topic's beginning. */
+  async start(): Promise<void> {
+    const { kafka, topic, groupId, log } = this.options;
+    const sessionTimeout = this.options.sessionTimeoutMs ?? 10_000;
+    const consumer = kafka.consumer({
+      groupId,
+      allowAutoTopicCreation: false,
+      maxWaitTimeInMs: 250,
+      sessionTimeout,
+      heartbeatInterval: Math.floor(sessionTimeout / 5),
+    });
+    consumer.on(consumer.events.CRASH, ({ payload }) =>
+      log.errorWith('outcome projector crashed', { error: payload.error.message, restart: payload.restart }),
+    );
+    await consumer.connect();
+    this.consumer = consumer;
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      // Partitions of the delivery topic hold disjoint webhooks, so their transactions never touch the same rows.
+      partitionsConsumedConcurrently: 3,
+      // Resolved by hand, after the write: a batch cut short by a stop must not be marked done.
+      eachBatchAutoResolve: false,
+      eachBatch: (payload) => this.projectBatch(payload),
+    });
+    log.info('outcome projector running', { topic, group: groupId });
+  }
+
+  async stop(): Promise<void> {
+    const consumer = this.consumer;
+    this.consumer = null;
+    if (consumer) await consumer.disconnect();
+  }
+
+  private async projectBatch({
+    batch,
+    resolveOffset,
+    heartbeat,
+    isRunning,
+    isStale,
+  }: EachBatchPayload): Promise<void> {
+    if (!isRunning() || isStale() || batch.messages.length === 0) return;
+    const { log, dataSource, onProjected } = this.options;
+    const records: PositionedRecord[] = [];
+    let skipped = 0;
+    for (const message of batch.messages) {
+      const decoded = decodeDeliveryRecord(message.value);
+      if (decoded.ok) {
+        records.push({ partition: batch.partition, offset: message.offset, record: decoded.record });
+      } else {
+        skipped++;
+        // Skipped, never fatal: a bad record must not stop the projection of every later one.
+        log.warnWith('skipped an unreadable delivery record', {
+          topic: batch.topic,
+          partition: batch.partition,
+          offset: message.offset,
+          reason: decoded.reason,
+        });
+      }
+    }
+    // Throws on failure: kafkajs then re-fetches the batch from the last committed offset.
+    await writeProjection(dataSource, toProjectionRows(records));
+    resolveOffset(batch.messages[batch.messages.length - 1].offset);
+    this.projected += records.length;
+    this.skipped += skipped;
+    const nextOffset = (BigInt(batch.lastOffset()) + 1n).toString();
+    onProjected?.({ partition: batch.partition, nextOffset, records: batch.messages.length, skipped });
+    await heartbeat();
+  }
+}
+
+/** Writes one batch's rows in one transaction: a statement per table, never one per row. */
+export async function writeProjection(dataSource: DataSource, rows: ProjectionRows): Promise<void> {
+  if (rows.attempts.length + rows.deliveries.length + rows.stateEvents.length === 0) return;
+  await dataSource.transaction(async (tx) => {
+    await insertAttempts(tx, rows);
+    await upsertDeliveries(tx, rows);
+    await insertStateEvents(tx, rows);
+  });
+}
+
+async function insertAttempts(tx: EntityManager, { attempts: a }: ProjectionRows): Promise<void> {
+  if (a.length === 0) return;
+  await tx.query(
+    `INSERT INTO delivery_attempts (attempt_id, delivery_id, event_id, webhook_id, account_id, event_type, attempt,
+       outcome, status_code, duration_ms, error, response_body, next_attempt_at, started_at, finished_at)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::uuid[], $5::bigint[], $6::text[], $7::int[],
+       $8::text[], $9::int[], $10::int[], $11::text[], $12::text[], $13::timestamptz[], $14::timestamptz[], $15::timestamptz[])
+     ON CONFLICT (attempt_id) DO NOTHING`,
+    [
+      a.map((r) => r.attempt_id),
+      a.map((r) => r.delivery_id),
+      a.map((r) => r.event_id),
+      a.map((r) => r.webhook_id),
+      a.map((r) => r.account_id),
+      a.map((r) => r.event_type),
+      a.map((r) => r.attempt),
+      a.map((r) => r.outcome),
+      a.map((r) => r.status_code),
+      a.map((r) => r.duration_ms),
+      a.map((r) => r.error),
+      a.map((r) => r.response_body),
+      a.map((r) => r.next_attempt_at),
+      a.map((r) => r.started_at),
+      a.map((r) => r.finished_at),
+    ],
+  );
+}
+
+// Latest wins as in projection-rows.ts (isNewerAttempt / mergeDelivery): a higher attempt number,
+// then a later finish, replaces the summary; an older attempt arriving late only fills in the
+// payload (if none was kept) and an earlier first_attempt_at.
+async function upsertDeliveries(tx: EntityManager, { deliveries: d }: ProjectionRows): Promise<void> {
+  if (d.length === 0) return;
+  const newer = `(EXCLUDED.attempts, EXCLUDED.last_attempt_at) > (deliveries.attempts, deliveries.last_attempt_at)`;
+  const latest = (column: string) =>
+    `${column} = CASE WHEN ${newer} THEN EXCLUDED.${column} ELSE deliveries.${column} END`;
+  await tx.query(
+    `INSERT INTO deliveries (delivery_id, event_id, webhook_id, account_id, event_type, outcome, attempts,
+       last_status_code, last_error, next_attempt_at, payload, first_attempt_at, last_attempt_at)
+     SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::text[], $6::text[], $7::int[],
+       $8::int[], $9::text[], $10::timestamptz[], $11::text[], $12::timestamptz[], $13::timestamptz[])
+     ON CONFLICT (delivery_id) DO UPDATE SET
+       ${['outcome', 'last_status_code', 'last_error', 'next_attempt_at'].map(latest).join(',\n       ')},
+       payload = CASE WHEN ${newer} THEN COALESCE(EXCLUDED.payload, deliveries.payload)
+                      ELSE COALESCE(deliveries.payload, EXCLUDED.payload) END,
+       first_attempt_at = LEAST(deliveries.first_attempt_at, EXCLUDED.first_attempt_at),
+       ${latest('attempts')},
+       ${latest('last_attempt_at')}
+     WHERE ${newer}
+        OR EXCLUDED.first_attempt_at < deliveries.first_attempt_at
+        OR (deliveries.payload IS NULL AND EXCLUDED.payload IS NOT NULL)`,
+    [
+      d.map((r) => r.delivery_id),
+      d.map((r) => r.event_id),
+      d.map((r) => r.webhook_id),
+      d.map((r) => r.account_id),
+      d.map((r) => r.event_type),
+      d.map((r) => r.outcome),
+      d.map((r) => r.attempts),
+      d.map((r) => r.last_status_code),
+      d.map((r) => r.last_error),
+      d.map((r) => r.next_attempt_at),
+      d.map((r) => r.payload),
+      d.map((r) => r.first_attempt_at),
+      d.map((r) => r.last_attempt_at),
+    ],
+  );
+}
+
+async function insertStateEvents(tx: EntityManager, { stateEvents: s }: ProjectionRows): Promise<void> {
+  if (s.length === 0) return;
+  await tx.query(
+    `INSERT INTO webhook_state_events (source_partition, source_offset, kind, webhook_id, account_id, state, reason, at)
+     SELECT * FROM unnest($1::int[], $2::bigint[], $3::text[], $4::uuid[], $5::bigint[], $6::text[], $7::text[], $8::timestamptz[])
+     ON CONFLICT (source_partition, source_offset) DO NOTHING`,
+    [
+      s.map((r) => r.source_partition),
+      s.map((r) => r.source_offset),
+      s.map((r) => r.kind),
+      s.map((r) => r.webhook_id),
+      s.map((r) => r.account_id),
+      s.map((r) => r.state),
+      s.map((r) => r.reason),
+      s.map((r) => r.at),
+    ],
+  );
+}

@@ -1,0 +1,187 @@
+// Rebuilds the Postgres projection of the delivery topic from the topic itself:
+//   node dist/apps/dispatcher/src/outcomes/rebuild-projection.js
+// (configuration from the dispatcher's environment). Empties delivery_attempts, deliveries and
+// webhook_state_events, then replays the topic from its beginning up to the end offsets read at
+// start, through the same projector the dispatcher runs. Safe while dispatchers run: their live
+// projector keeps writing newer records, and every write is idempotent and latest-wins.
+import 'reflect-metadata';
+import { randomUUID } from 'node:crypto';
+import type { Kafka } from 'kafkajs';
+import type { DataSource } from 'typeorm';
+import { ConfigError, createKafka, JsonLogger } from '@vowchat/platform';
+import { TOPIC_ENV_VARS } from '@vowchat/events';
+import { loadDispatcherConfig } from '../config';
+import { createDataSource, migrate } from '../database/data-source';
+import { OutcomeProjector, type BatchProjected } from './outcome-projector';
+
+export interface RebuildDeps {
+  kafka: Kafka;
+  dataSource: DataSource;
+  /** The delivery topic. */
+  topic: string;
+  /** The replay's consumer group is `<prefix>-rebuild-<random>`: fresh, so it starts at the beginning. */
+  groupIdPrefix: string;
+  log: JsonLogger;
+  /** Where progress lines and the summary go. */
+  print: (line: string) => void;
+  /** How often a progress line is printed while replaying (default 1 s). */
+  progressEveryMs?: number;
+}
+
+export interface RebuildSummary {
+  topic: string;
+  partitions: number;
+  /** Records on the topic when the rebuild started (and so replayed). */
+  records: number;
+  /** Of those, records that could not be read and were skipped (each logged with its offset). */
+  skipped: number;
+  durationMs: number;
+}
+
+/** Empties the projection and replays the delivery topic into it; resolves once caught up. */
+export async function rebuildProjection(deps: RebuildDeps): Promise<RebuildSummary> {
+  const { kafka, dataSource, topic, log, print } = deps;
+  const started = Date.now();
+  const ends = await endOffsets(kafka, topic);
+  const total = [...ends.values()].reduce((sum, p) => sum + Number(p.high - p.low), 0);
+  print(
+    `rebuild-projection: ${total} records on ${topic} (${ends.size} partitions); emptying the projection`,
+  );
+  await dataSource.query('TRUNCATE delivery_attempts, deliveries, webhook_state_events');
+
+  const done = new Map<number, bigint>([...ends].map(([partition, p]) => [partition, p.low]));
+  const projected = () =>
+    [...ends].reduce((sum, [partition, p]) => sum + Number(min(done.get(partition)!, p.high) - p.low), 0);
+  const caughtUp = () => [...ends].every(([partition, p]) => done.get(partition)! >= p.high);
+
+  let skipped = 0;
+  if (!caughtUp()) {
+    const groupId = `${deps.groupIdPrefix}-rebuild-${randomUUID()}`;
+    let finished: () => void = () => {};
+    const finishedPromise = new Promise<void>((resolve) => (finished = resolve));
+    const projector = new OutcomeProjector({
+      kafka,
+      dataSource,
+      topic,
+      groupId,
+      log,
+      onProjected: (batch: BatchProjected) => {
+        const position = BigInt(batch.nextOffset);
+        if (position > (done.get(batch.partition) ?? 0n)) done.set(batch.partition, position);
+        if (caughtUp()) finished();
+      },
+    });
+    const ticker = setInterval(() => print(progressLine(projected(), total)), deps.progressEveryMs ?? 1_000);
+    try {
+      await projector.start();
+      await finishedPromise;
+      skipped = projector.stats.skipped;
+    } finally {
+      clearInterval(ticker);
+      await projector.stop();
+      await deleteGroup(kafka, groupId, log);
+    }
+    print(progressLine(projected(), total));
+  }
+
+  const summary: RebuildSummary = {
+    topic,
+    partitions: ends.size,
+    records: total,
+    skipped,
+    durationMs: Date.now() - started,
+  };
+  const [[{ attempts }], [{ deliveries }], [{ states }]] = (await Promise.all([
+    dataSource.query('SELECT count(*)::int AS attempts FROM delivery_attempts'),
+    dataSource.query('SELECT count(*)::int AS deliveries FROM deliveries'),
+    dataSource.query('SELECT count(*)::int AS states FROM webhook_state_events'),
+  ])) as [[{ attempts: number }], [{ deliveries: number }], [{ states: number }]];
+  print(
+    `rebuild-projection: done in ${(summary.durationMs / 1000).toFixed(1)} s: ${total} records replayed ` +
+      `(${skipped} unreadable, skipped), ${attempts} attempts, ${deliveries} deliveries, ${states} state events`,
+  );
+  return summary;
+}
+
+/** Each partition's first and end offsets now; refuses a topic that does not exist. */
+async function endOffsets(kafka: Kafka, topic: string): Promise<Map<number, { low: bigint; high: bigint }>> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    if (!(await admin.listTopics()).includes(topic)) {
+      throw new Error(
+        `the delivery topic "${topic}" does not exist, so there is nothing to rebuild from; ` +
+          `check ${TOPIC_ENV_VARS.deliveries} and KAFKA_BROKERS (the projection was left as it is)`,
+      );
+    }
+    const offsets = await admin.fetchTopicOffsets(topic);
+    return new Map(offsets.map((p) => [p.partition, { low: BigInt(p.low), high: BigInt(p.high) }]));
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+// A one-off group should not linger in the broker's group list; failing to delete it is harmless.
+async function deleteGroup(kafka: Kafka, groupId: string, log: JsonLogger): Promise<void> {
+  const admin = kafka.admin();
+  try {
+    await admin.connect();
+    await admin.deleteGroups([groupId]);
+  } catch (error) {
+    log.warnWith('could not delete the rebuild consumer group', {
+      group: groupId,
+      error: (error as Error).message,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+function progressLine(done: number, total: number): string {
+  const percent = total === 0 ? 100 : Math.floor((done / total) * 100);
+  return `rebuild-projection: ${done}/${total} records (${percent}%)`;
+}
+
+function min(a: bigint, b: bigint): bigint {
+  return a < b ? a : b;
+}
+
+async function main(): Promise<void> {
+  let config;
+  try {
+    // The API token is required by the dispatcher's loader but means nothing to this command.
+    config = loadDispatcherConfig({ DISPATCHER_API_TOKEN: '(unused by rebuild-projection)', ...process.env });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    process.stderr.write(
+      `${error.message}\nSet the variables above (see README, "Configuration") and run again.\n`,
+    );
+    process.exit(1);
+  }
+  const log = new JsonLogger('rebuild-projection', config.logLevel);
+  const dataSource = createDataSource(config.database);
+  await dataSource.initialize();
+  try {
+    await migrate(dataSource, config.database.schema);
+    await rebuildProjection({
+      kafka: createKafka(`${config.kafka.clientId}-rebuild`, config.kafka.brokers, log),
+      dataSource,
+      topic: config.topics.deliveries,
+      groupIdPrefix: config.kafka.groupId,
+      log,
+      print: (line) => process.stdout.write(`${line}\n`),
+    });
+  } finally {
+    await dataSource.destroy();
+  }
+}
+
+if (require.main === module) {
+  main().then(
+    () => process.exit(0),
+    (error: Error) => {
+      process.stderr.write(`rebuild-projection failed: ${error.message}\n`);
+      process.exit(1);
+    },
+  );
+}

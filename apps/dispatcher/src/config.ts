@@ -6,7 +6,13 @@ export interface DispatcherConfig {
   port: number;
   apiToken: string;
   logLevel: Level;
-  kafka: { brokers: string[]; clientId: string; groupId: string; topicPartitions: number };
+  kafka: {
+    brokers: string[];
+    clientId: string;
+    groupId: string;
+    topicPartitions: number;
+    sessionTimeoutMs: number;
+  };
   topics: TopicNames;
   database: { url: string; schema: string };
   /** Allows http:// and loopback/private webhook targets: development, tests and the demo only. */
@@ -70,6 +76,9 @@ export function loadDispatcherConfig(env: Env = process.env): DispatcherConfig {
       clientId: r.string('KAFKA_CLIENT_ID', 'vowchat-dispatcher'),
       groupId: r.string('KAFKA_GROUP_ID', 'vowchat-dispatcher'),
       topicPartitions: r.int('KAFKA_TOPIC_PARTITIONS', 6, { min: 1, max: 1000 }),
+      // Short, so a crashed instance's partitions move on quickly; safe because the batch loop
+      // never waits on deliveries and heartbeats go out every few hundred ms.
+      sessionTimeoutMs: r.int('KAFKA_SESSION_TIMEOUT_MS', 10_000, { min: 6_000, max: 300_000 }),
     },
     topics,
     database: {

@@ -1,10 +1,12 @@
 // The dispatcher's adapters, provided once for every module: configuration, logger, clock, the
-// Kafka client and the Postgres DataSource (migrated before anything uses it).
+// Kafka client, the Postgres DataSource (migrated before anything uses it) and the retry store on it.
 import { Global, Module, type DynamicModule, type OnApplicationShutdown, Inject } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { createKafka, JsonLogger } from '@vowchat/platform';
+import { createKafka, ensureTopics, JsonLogger } from '@vowchat/platform';
+import { eventTopics } from '@vowchat/events';
 import type { DispatcherConfig } from './config';
 import { createDataSource, migrate } from './database/data-source';
+import { RetryStore } from './retry/retry-store';
 import { CLOCK, DISPATCHER_CONFIG, KAFKA, LOGGER, systemClock } from './tokens';
 
 @Global()
@@ -19,7 +21,15 @@ export class InfrastructureModule implements OnApplicationShutdown {
         { provide: DISPATCHER_CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
         { provide: CLOCK, useValue: systemClock },
-        { provide: KAFKA, useValue: createKafka(config.kafka.clientId, config.kafka.brokers, logger) },
+        {
+          provide: KAFKA,
+          // Every topic the dispatcher reads or writes exists before any module uses the client.
+          useFactory: async () => {
+            const kafka = createKafka(config.kafka.clientId, config.kafka.brokers, logger);
+            await ensureTopics(kafka, dispatcherTopics(config));
+            return kafka;
+          },
+        },
         {
           provide: DataSource,
           useFactory: async () => {
@@ -31,12 +41,28 @@ export class InfrastructureModule implements OnApplicationShutdown {
             return dataSource;
           },
         },
+        {
+          provide: RetryStore,
+          useFactory: (dataSource: DataSource) => new RetryStore(dataSource),
+          inject: [DataSource],
+        },
       ],
-      exports: [DISPATCHER_CONFIG, LOGGER, CLOCK, KAFKA, DataSource],
+      exports: [DISPATCHER_CONFIG, LOGGER, CLOCK, KAFKA, DataSource, RetryStore],
     };
   }
 
   async onApplicationShutdown(): Promise<void> {
     if (this.dataSource.isInitialized) await this.dataSource.destroy();
   }
+}
+
+function dispatcherTopics(config: DispatcherConfig) {
+  const { topics, kafka } = config;
+  const partitions = kafka.topicPartitions;
+  return [
+    ...eventTopics(topics).map((topic) => ({ topic, partitions })),
+    { topic: topics.deadLetter, partitions },
+    { topic: topics.deliveries, partitions },
+    { topic: topics.webhooks, partitions, compacted: true },
+  ];
 }

@@ -73,11 +73,11 @@ export function decodeEventRecord(record: RawEventRecord): DecodedEvent | Undeco
     return { ok: false, reason: `record key "${key}" does not match account.id ${result.event.account.id}` };
   }
   const header = headerText(record.headers?.[EVENT_HEADERS.eventId]);
-  const idDerived = !isEventId(header);
+  const valid = isEventId(header);
   return {
     ok: true,
-    eventId: idDerived ? deriveEventId(record.topic, record.partition, record.offset) : header!,
-    idDerived,
+    eventId: valid ? header : deriveEventId(record.topic, record.partition, record.offset),
+    idDerived: !valid,
     type: result.event.event,
     event: result.event,
     body,

@@ -29,6 +29,7 @@ export interface EventStreamOptions {
   topics: string[];
   /** In-flight records per partition before the partition is paused. */
   partitionBufferCap: number;
+  sessionTimeoutMs: number;
   commitIntervalMs?: number;
   /** How long close() waits for in-flight work before committing what is durable. */
   drainTimeoutMs?: number;
@@ -65,8 +66,8 @@ export class EventStreamServer extends Server implements CustomTransportStrategy
   async listen(callback: () => void): Promise<void> {
     const consumer = this.kafka.consumer({
       groupId: this.options.groupId,
-      sessionTimeout: 30_000,
-      heartbeatInterval: 3_000,
+      sessionTimeout: this.options.sessionTimeoutMs,
+      heartbeatInterval: Math.floor(this.options.sessionTimeoutMs / 5),
       maxWaitTimeInMs: 100,
       allowAutoTopicCreation: false,
     });

@@ -1,0 +1,26 @@
+import { Module, type DynamicModule } from '@nestjs/common';
+import type { JsonLogger } from '@vowchat/platform';
+import type { DispatcherConfig } from './config';
+import { DeliveryLogModule } from './delivery-log/delivery-log.module';
+import { DeliveryModule } from './delivery/delivery.module';
+import { HealthController } from './health/health.controller';
+import { InfrastructureModule } from './infrastructure.module';
+import { RegistryModule } from './registry/registry.module';
+import { WebhooksApiModule } from './webhooks-api/webhooks-api.module';
+
+@Module({})
+export class DispatcherModule {
+  static forRoot(config: DispatcherConfig, logger: JsonLogger): DynamicModule {
+    return {
+      module: DispatcherModule,
+      imports: [
+        InfrastructureModule.forRoot(config, logger),
+        RegistryModule,
+        WebhooksApiModule,
+        DeliveryModule,
+        DeliveryLogModule,
+      ],
+      controllers: [HealthController],
+    };
+  }
+}

@@ -1,0 +1,195 @@
+// Makes one attempt of one delivery and makes its outcome durable: the attempt record on the
+// delivery topic, and the next attempt (if any) in the retry store. The promise resolves only once
+// both are written, which is what lets the consumer commit past the record.
+import { newEventId, signRequest, type AttemptOutcome, type AttemptRecord } from '@vowchat/events';
+import type { JsonLogger } from '@vowchat/platform';
+import { BreakerOpenError, type EndpointBreakers } from '../circuit/endpoint-breakers';
+import type { DeliveryRecorder } from '../outcomes/delivery-recorder';
+import type { WebhookTarget } from '../registry/webhook-target';
+import { nextAttemptDelayMs } from '../retry/retry-schedule';
+import type { RetryStore } from '../retry/retry-store';
+import type { Clock } from '../tokens';
+import type { DeliveryJob } from './delivery-job';
+import { classifyResult, type Verdict } from './response-classifier';
+import type { SendRequest, SendResult } from './webhook-sender';
+
+export interface DeliveryExecutorDeps {
+  registry: { get(webhookId: string): WebhookTarget | undefined };
+  sender: { send(request: SendRequest): Promise<SendResult> };
+  breakers: EndpointBreakers;
+  retries: Pick<RetryStore, 'schedule' | 'complete'>;
+  recorder: Pick<DeliveryRecorder, 'record'>;
+  /** Disables a webhook whose endpoint answered 410 Gone. */
+  disableGone: (webhookId: string, reason: string) => Promise<void>;
+  clock: Clock;
+  random: () => number;
+  settings: { retryScheduleMs: readonly number[]; retryAfterCapMs: number };
+  count: (event: string, labels?: Record<string, string>) => void;
+  log: JsonLogger;
+}
+
+/** A send that failed in a way that counts against the endpoint's breaker (retriable). */
+class CountedFailure extends Error {
+  constructor(
+    readonly result: SendResult,
+    readonly verdict: Verdict,
+  ) {
+    super(result.failure?.message ?? `HTTP ${result.statusCode}`);
+  }
+}
+
+export class DeliveryExecutor {
+  constructor(private readonly deps: DeliveryExecutorDeps) {}
+
+  /** Attempts `job` and resolves once its outcome is durable. Never rejects. */
+  async execute(job: DeliveryJob): Promise<void> {
+    const { deps } = this;
+    const target = deps.registry.get(job.webhookId);
+    if (!target) {
+      // Deleted or disabled since the job was created: nothing to deliver, nothing to keep.
+      deps.count('skipped', { reason: 'webhook_gone' });
+      if (job.source === 'retry')
+        await this.durably(job, () => deps.retries.complete(job.deliveryId, job.attempt));
+      return;
+    }
+    const startedAt = deps.clock.now();
+    let result: SendResult;
+    let verdict: Verdict;
+    try {
+      ({ result, verdict } = await deps.breakers.run(target.id, target.accountId, () =>
+        this.send(job, target),
+      ));
+    } catch (error) {
+      if (error instanceof BreakerOpenError) {
+        // Not attempted, so not counted as one: the same attempt waits for the breaker's probe.
+        deps.count('deferred', { reason: 'breaker_open' });
+        const dueAt = new Date(error.retryAt.getTime() + Math.floor(deps.random() * 1_000));
+        await this.durably(job, () => deps.retries.schedule(job, dueAt));
+        return;
+      }
+      if (!(error instanceof CountedFailure)) {
+        // A bug of ours: not retried (it would fail the same way), but the payload is kept with the
+        // failed outcome so the delivery can be redelivered through the API once fixed.
+        deps.log.errorWith('delivery attempt crashed', {
+          webhook_id: job.webhookId,
+          delivery_id: job.deliveryId,
+          error: (error as Error).stack,
+        });
+        result = { statusCode: null, durationMs: 0, responseBody: null, retryAfter: null, failure: null };
+        verdict = { kind: 'fail', reason: `internal error: ${(error as Error).message}` };
+      } else {
+        ({ result, verdict } = error);
+      }
+    }
+    await this.settle(job, target, startedAt, result, verdict);
+  }
+
+  private async send(
+    job: DeliveryJob,
+    target: WebhookTarget,
+  ): Promise<{ result: SendResult; verdict: Verdict }> {
+    const now = this.deps.clock.now();
+    const signed = signRequest(
+      target.secrets,
+      job.eventId,
+      job.deliveryId,
+      Math.floor(now.getTime() / 1000),
+      job.body,
+    );
+    const result = await this.deps.sender.send({
+      url: target.url,
+      body: job.body,
+      headers: { ...signed, 'x-vowchat-event': job.eventType, 'x-vowchat-event-id': job.eventId },
+    });
+    const verdict = classifyResult(result, this.deps.settings.retryAfterCapMs, this.deps.clock.now());
+    if (verdict.kind === 'retry') throw new CountedFailure(result, verdict);
+    return { result, verdict };
+  }
+
+  private async settle(
+    job: DeliveryJob,
+    target: WebhookTarget,
+    startedAt: Date,
+    result: SendResult,
+    verdict: Verdict,
+  ): Promise<void> {
+    const { deps } = this;
+    const finishedAt = deps.clock.now();
+    let outcome: AttemptOutcome;
+    let nextAttemptAt: Date | null = null;
+    switch (verdict.kind) {
+      case 'delivered':
+        outcome = 'delivered';
+        break;
+      case 'fail':
+      case 'gone':
+        outcome = 'failed';
+        break;
+      case 'retry': {
+        const delay = nextAttemptDelayMs(
+          job.attempt,
+          deps.settings.retryScheduleMs,
+          deps.random,
+          verdict.retryAfterMs,
+        );
+        outcome = delay === null ? 'dead' : 'retrying';
+        if (delay !== null) nextAttemptAt = new Date(finishedAt.getTime() + delay);
+        break;
+      }
+      default: {
+        const unknown: never = verdict;
+        throw new Error(`unhandled verdict ${JSON.stringify(unknown)}`);
+      }
+    }
+    const record: AttemptRecord = {
+      kind: 'attempt',
+      attempt_id: newEventId(),
+      delivery_id: job.deliveryId,
+      event_id: job.eventId,
+      webhook_id: job.webhookId,
+      account_id: job.accountId,
+      event_type: job.eventType,
+      attempt: job.attempt,
+      outcome,
+      status_code: result.statusCode,
+      duration_ms: Math.round(result.durationMs),
+      error: verdict.kind === 'delivered' ? null : verdict.reason,
+      response_body: result.responseBody,
+      next_attempt_at: nextAttemptAt?.toISOString() ?? null,
+      started_at: startedAt.toISOString(),
+      finished_at: finishedAt.toISOString(),
+      payload: outcome === 'failed' || outcome === 'dead' ? job.body : null,
+    };
+    deps.count('attempts', { outcome });
+    await this.durably(job, async () => {
+      const writes: Promise<void>[] = [deps.recorder.record(record)];
+      if (nextAttemptAt)
+        writes.push(
+          deps.retries.schedule({ ...job, attempt: job.attempt + 1, source: 'retry' }, nextAttemptAt),
+        );
+      else if (job.source === 'retry') writes.push(deps.retries.complete(job.deliveryId, job.attempt));
+      await Promise.all(writes);
+    });
+    if (verdict.kind === 'gone') {
+      await this.durably(job, () =>
+        deps.disableGone(target.id, `endpoint answered 410 Gone (delivery ${job.deliveryId})`),
+      );
+    }
+  }
+
+  /** Retries a durable write until it succeeds: an outcome is never dropped, only delayed. */
+  private async durably(job: DeliveryJob, write: () => Promise<void>): Promise<void> {
+    for (let wait = 200; ; wait = Math.min(wait * 2, 10_000)) {
+      try {
+        return await write();
+      } catch (error) {
+        this.deps.log.warnWith('durable write failed; retrying', {
+          delivery_id: job.deliveryId,
+          error: (error as Error).message,
+          retry_in_ms: wait,
+        });
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+  }
+}

@@ -1,0 +1,94 @@
+// From a consumed record to delivery jobs: decode it (or dead-letter it), find the account's
+// webhooks subscribed to its type in the in-memory registry (no database query per event), and
+// queue one job per webhook on that endpoint's lane. `done` fires when every job is durable.
+import { decodeEventRecord, type EventType } from '@vowchat/events';
+import type { RecordSink, TakenRecord } from '../consumer/event-stream.server';
+import type { DeadLetters } from '../dead-letter/dead-letters';
+import type { WebhookTarget } from '../registry/webhook-target';
+import type { RetryStore } from '../retry/retry-store';
+import type { Clock } from '../tokens';
+import { deliveryIdOf, type DeliveryJob } from './delivery-job';
+import type { DeliveryExecutor } from './delivery-executor';
+import { EndpointQueues } from './endpoint-queues';
+
+export interface QueuedJob {
+  job: DeliveryJob;
+  durable: () => void;
+}
+
+export interface DeliveryPipelineDeps {
+  registry: { matching(accountId: number, type: EventType, now: Date): WebhookTarget[] };
+  executor: Pick<DeliveryExecutor, 'execute'>;
+  deadLetters: Pick<DeadLetters, 'send'>;
+  retries: Pick<RetryStore, 'schedule'>;
+  clock: Clock;
+  settings: { endpointConcurrency: number; endpointQueueCap: number; overflowDelayMs: number };
+  count: (event: string, labels?: Record<string, string>) => void;
+}
+
+export class DeliveryPipeline implements RecordSink {
+  readonly queues: EndpointQueues<QueuedJob>;
+
+  constructor(private readonly deps: DeliveryPipelineDeps) {
+    this.queues = new EndpointQueues<QueuedJob>({
+      concurrency: deps.settings.endpointConcurrency,
+      queueCap: deps.settings.endpointQueueCap,
+      run: async ({ job, durable }) => {
+        await deps.executor.execute(job);
+        durable();
+      },
+    });
+  }
+
+  accept(record: TakenRecord, done: () => void): void {
+    const decoded = decodeEventRecord(record);
+    const now = this.deps.clock.now();
+    if (!decoded.ok) {
+      this.deps.count('dead_lettered');
+      void this.untilDurable(() => this.deps.deadLetters.send(record, decoded.reason, now)).then(done);
+      return;
+    }
+    const targets = this.deps.registry.matching(decoded.event.account.id, decoded.type, now);
+    this.deps.count('events', { type: decoded.type });
+    if (targets.length === 0) return done();
+    let remaining = targets.length;
+    const oneDurable = () => {
+      if (--remaining === 0) done();
+    };
+    for (const target of targets) {
+      this.submit(
+        {
+          deliveryId: deliveryIdOf(decoded.eventId, target.id),
+          eventId: decoded.eventId,
+          eventType: decoded.type,
+          accountId: decoded.event.account.id,
+          webhookId: target.id,
+          body: decoded.body,
+          attempt: 1,
+          source: 'stream',
+        },
+        oneDurable,
+      );
+    }
+  }
+
+  /** Queues a job on its endpoint's lane; when the lane is full the job is deferred to the retry store. */
+  submit(job: DeliveryJob, durable: () => void): void {
+    if (this.queues.offer(job.webhookId, { job, durable })) return;
+    this.deps.count('deferred', { reason: 'endpoint_queue_full' });
+    const dueAt = new Date(this.deps.clock.now().getTime() + this.deps.settings.overflowDelayMs);
+    void this.untilDurable(() => this.deps.retries.schedule({ ...job, source: 'retry' }, dueAt)).then(
+      durable,
+    );
+  }
+
+  private async untilDurable(write: () => Promise<void>): Promise<void> {
+    for (let wait = 200; ; wait = Math.min(wait * 2, 10_000)) {
+      try {
+        return await write();
+      } catch {
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+  }
+}

@@ -1,0 +1,116 @@
+// The durable retry store: one Postgres row per delivery waiting for its next attempt (or deferred
+// by an open breaker or a full endpoint queue). Writes are group-committed; pollers on any
+// instance lease due rows with SKIP LOCKED, so a dispatcher restart loses none and two instances
+// never take the same row. Why Postgres and not a delay topic: docs/decisions/0003-retry-storage.md.
+import type { DataSource } from 'typeorm';
+import type { EventType } from '@vowchat/events';
+import { MicroBatcher } from '../batching/micro-batcher';
+import type { DeliveryJob } from '../delivery/delivery-job';
+
+type RetryWrite =
+  | { kind: 'schedule'; job: DeliveryJob; dueAt: Date }
+  | { kind: 'complete'; deliveryId: string; attempt: number };
+
+interface RetryRow {
+  delivery_id: string;
+  event_id: string;
+  webhook_id: string;
+  account_id: string;
+  event_type: EventType;
+  attempt: number;
+  body: string;
+}
+
+export class RetryStore {
+  private readonly writes: MicroBatcher<RetryWrite>;
+
+  constructor(private readonly db: DataSource) {
+    this.writes = new MicroBatcher({
+      flush: (items) => this.flush(items),
+      maxBatch: 1_000,
+      lingerMs: 5,
+      maxPending: 20_000,
+    });
+  }
+
+  /** Durably schedules `job` (its `attempt` is the one to make) at `dueAt`, replacing any earlier row. */
+  schedule(job: DeliveryJob, dueAt: Date): Promise<void> {
+    return this.writes.add({ kind: 'schedule', job, dueAt });
+  }
+
+  /** Removes the row of a retry job once its attempt has a final outcome (unless it was rescheduled since). */
+  complete(deliveryId: string, attempt: number): Promise<void> {
+    return this.writes.add({ kind: 'complete', deliveryId, attempt });
+  }
+
+  /** Leases up to `limit` due rows for `leaseMs`; an instance that dies lets its leases lapse. */
+  async leaseDue(now: Date, limit: number, leaseMs: number): Promise<DeliveryJob[]> {
+    const rows = await this.db.query<[RetryRow[], number]>(
+      `UPDATE scheduled_retries SET leased_until = $2
+        WHERE delivery_id IN (
+          SELECT delivery_id FROM scheduled_retries
+           WHERE due_at <= $1 AND (leased_until IS NULL OR leased_until <= $1)
+           ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED)
+        RETURNING delivery_id, event_id, webhook_id, account_id, event_type, attempt, body`,
+      [now, new Date(now.getTime() + leaseMs), limit],
+    );
+    return rows[0].map((r) => ({
+      deliveryId: r.delivery_id,
+      eventId: r.event_id,
+      webhookId: r.webhook_id,
+      accountId: Number(r.account_id),
+      eventType: r.event_type,
+      attempt: r.attempt,
+      body: r.body,
+      source: 'retry' as const,
+    }));
+  }
+
+  /** Rows waiting, for gauges and tests. */
+  async count(): Promise<number> {
+    const [{ n }] = await this.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM scheduled_retries`);
+    return n;
+  }
+  async close(): Promise<void> {
+    await this.writes.close();
+  }
+
+  private async flush(items: RetryWrite[]): Promise<void> {
+    // One upsert and one delete per batch. A delivery scheduled twice in a batch keeps its last row
+    // (ON CONFLICT may not touch a row twice in one statement).
+    const schedules = new Map<string, Extract<RetryWrite, { kind: 'schedule' }>>();
+    const completes: Extract<RetryWrite, { kind: 'complete' }>[] = [];
+    for (const item of items) {
+      if (item.kind === 'schedule') schedules.set(item.job.deliveryId, item);
+      else completes.push(item);
+    }
+    await this.db.transaction(async (tx) => {
+      if (completes.length > 0) {
+        await tx.query(
+          `DELETE FROM scheduled_retries s USING unnest($1::uuid[], $2::int[]) AS d(id, attempt)
+            WHERE s.delivery_id = d.id AND s.attempt = d.attempt`,
+          [completes.map((c) => c.deliveryId), completes.map((c) => c.attempt)],
+        );
+      }
+      if (schedules.size > 0) {
+        const rows = [...schedules.values()];
+        await tx.query(
+          `INSERT INTO scheduled_retries (delivery_id, event_id, webhook_id, account_id, event_type, attempt, body, due_at)
+           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::text[], $6::int[], $7::text[], $8::timestamptz[])
+           ON CONFLICT (delivery_id) DO UPDATE
+             SET attempt = EXCLUDED.attempt, due_at = EXCLUDED.due_at, body = EXCLUDED.body, leased_until = NULL`,
+          [
+            rows.map((r) => r.job.deliveryId),
+            rows.map((r) => r.job.eventId),
+            rows.map((r) => r.job.webhookId),
+            rows.map((r) => r.job.accountId),
+            rows.map((r) => r.job.eventType),
+            rows.map((r) => r.job.attempt),
+            rows.map((r) => r.job.body),
+            rows.map((r) => r.dueAt),
+          ],
+        );
+      }
+    });
+  }
+}

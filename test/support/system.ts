@@ -1,0 +1,196 @@
+// The whole system for end-to-end tests, on the real broker and Postgres: a dispatcher (in-process,
+// or as a child process that tests can SIGKILL), a typed publisher, and API helpers. Every system
+// gets its own topics, consumer group and Postgres schema.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { once } from 'node:events';
+import { join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { Kafka, logLevel } from 'kafkajs';
+import { EventPublisher, TOPIC_ENV_VARS, type EventType, type TopicNames } from '@vowchat/events';
+import { ensureTopics, JsonLogger } from '@vowchat/platform';
+import { createDispatcherApp } from '../../apps/dispatcher/src/app';
+import { loadDispatcherConfig } from '../../apps/dispatcher/src/config';
+import { DATABASE_URL, dropSchema, KAFKA_BROKERS, newSchemaName } from './infra';
+import { uniqueName } from './names';
+import { waitFor } from './wait-for';
+
+export const API_TOKEN = 'test-dispatcher-token';
+
+export interface SystemNames {
+  prefix: string;
+  topics: TopicNames;
+  groupId: string;
+  schema: string;
+}
+
+export function newSystemNames(): SystemNames {
+  const prefix = uniqueName('it');
+  const topics: TopicNames = {
+    conversations: `${prefix}.conversations`,
+    messages: `${prefix}.messages`,
+    typing: `${prefix}.typing`,
+    deadLetter: `${prefix}.dead-letter`,
+    deliveries: `${prefix}.deliveries`,
+    webhooks: `${prefix}.webhooks`,
+  };
+  return { prefix, topics, groupId: `${prefix}-dispatcher`, schema: newSchemaName() };
+}
+
+/** The environment a dispatcher of this system runs with: fast retries, short time limits. */
+export function dispatcherEnv(
+  names: SystemNames,
+  overrides: Record<string, string> = {},
+): Record<string, string> {
+  const topicVars = Object.fromEntries(
+    (Object.keys(TOPIC_ENV_VARS) as (keyof TopicNames)[]).map((k) => [TOPIC_ENV_VARS[k], names.topics[k]]),
+  );
+  return {
+    ...topicVars,
+    KAFKA_BROKERS: KAFKA_BROKERS.join(','),
+    KAFKA_GROUP_ID: names.groupId,
+    KAFKA_TOPIC_PARTITIONS: '3',
+    DATABASE_URL,
+    DATABASE_SCHEMA: names.schema,
+    DISPATCHER_API_TOKEN: API_TOKEN,
+    ALLOW_INSECURE_WEBHOOK_URLS: 'true',
+    PORT: '0',
+    LOG_LEVEL: 'warn',
+    RETRY_SCHEDULE_MS: '200,400,800',
+    RETRY_POLL_MS: '100',
+    DELIVERY_TIMEOUT_MS: '5000',
+    BREAKER_RESET_TIMEOUT_MS: '500',
+    ...overrides,
+  };
+}
+
+export interface Dispatcher {
+  baseUrl: string;
+  stop(): Promise<void>;
+}
+
+/** A dispatcher in this process (fast to start; use `spawnDispatcher` to kill one). */
+export async function startDispatcher(
+  env: Record<string, string>,
+): Promise<Dispatcher & { app: INestApplication }> {
+  const config = loadDispatcherConfig(env);
+  const app = await createDispatcherApp(config, new JsonLogger('dispatcher', config.logLevel));
+  await app.listen(0, '127.0.0.1');
+  const address = (app.getHttpServer() as import('node:http').Server).address() as { port: number };
+  return { app, baseUrl: `http://127.0.0.1:${address.port}`, stop: () => app.close() };
+}
+
+export interface SpawnedDispatcher extends Dispatcher {
+  child: ChildProcess;
+  kill(signal?: NodeJS.Signals): Promise<void>;
+}
+
+/** A dispatcher as a child process from the build in dist/ (scripts/test.sh builds it first). */
+export async function spawnDispatcher(env: Record<string, string>, port: number): Promise<SpawnedDispatcher> {
+  const main = join(__dirname, '../../dist/apps/dispatcher/src/main.js');
+  const child = spawn(process.execPath, [main], {
+    env: { ...process.env, ...env, PORT: String(port) },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
+  let stderr = '';
+  child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const baseUrl = `http://127.0.0.1:${port}`;
+  await waitFor(
+    `dispatcher child on port ${port} to answer /health`,
+    async () => {
+      if (child.exitCode !== null) throw new Error(`dispatcher exited ${child.exitCode}: ${stderr}`);
+      return (await fetch(`${baseUrl}/health`)).ok;
+    },
+    { timeoutMs: 30_000, intervalMs: 100 },
+  );
+  const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const exited = once(child, 'exit');
+    child.kill(signal);
+    await exited;
+  };
+  return { child, baseUrl, kill, stop: () => kill('SIGTERM') };
+}
+
+/** Calls the dispatcher's API with the test token; returns status and parsed JSON. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read whatever JSON the API answered
+export async function api<T = any>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<{ status: number; body: T }> {
+  const response = await fetch(`${baseUrl}${path}`, {
+    method,
+    headers: { api_access_token: API_TOKEN, 'content-type': 'application/json' },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+export interface CreatedWebhook {
+  id: string;
+  account_id: number;
+  url: string;
+  subscriptions: EventType[];
+  secret: string;
+}
+
+/** Registers a webhook through the API and fails the test with the API's message if it is refused. */
+export async function createWebhook(
+  baseUrl: string,
+  accountId: number,
+  url: string,
+  subscriptions: readonly EventType[],
+): Promise<CreatedWebhook> {
+  const path = `/api/v1/accounts/${accountId}/webhooks`;
+  const { status, body } = await api<{ payload: { webhook: CreatedWebhook } }>(baseUrl, 'POST', path, {
+    url,
+    subscriptions,
+  });
+  if (status !== 200) throw new Error(`webhook not created: ${status} ${JSON.stringify(body)}`);
+  return body.payload.webhook;
+}
+
+/** A kafkajs client for tests (quiet logs). */
+export function testKafka(clientId = 'vowchat-tests'): Kafka {
+  return new Kafka({ clientId, brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
+}
+
+/** Creates the system's topics up front (3 partitions) and returns a connected typed publisher. */
+export async function connectPublisher(
+  names: SystemNames,
+): Promise<{ kafka: Kafka; publisher: EventPublisher }> {
+  const kafka = testKafka();
+  await ensureTopics(kafka, [
+    { topic: names.topics.conversations, partitions: 3 },
+    { topic: names.topics.messages, partitions: 3 },
+    { topic: names.topics.typing, partitions: 3 },
+    { topic: names.topics.deadLetter, partitions: 3 },
+    { topic: names.topics.deliveries, partitions: 3 },
+    { topic: names.topics.webhooks, partitions: 3, compacted: true },
+  ]);
+  const publisher = new EventPublisher(kafka, names.topics);
+  await publisher.connect();
+  return { kafka, publisher };
+}
+
+/** Drops the system's Postgres schema (topics are left; their names are unique). */
+export async function cleanUp(names: SystemNames): Promise<void> {
+  await dropSchema(names.schema);
+}
+
+/** Follows a topic from its beginning and keeps every parsed JSON value, for assertions. */
+export async function tailTopic<T>(
+  kafka: Kafka,
+  topic: string,
+): Promise<{ records: T[]; stop(): Promise<void> }> {
+  const consumer = kafka.consumer({ groupId: uniqueName('tail'), maxWaitTimeInMs: 100 });
+  const records: T[] = [];
+  await consumer.connect();
+  await consumer.subscribe({ topic, fromBeginning: true });
+  await consumer.run({
+    eachMessage: async ({ message }) => void records.push(JSON.parse(message.value!.toString()) as T),
+  });
+  return { records, stop: () => consumer.disconnect() };
+}

@@ -13,6 +13,8 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 step "starting infrastructure (Kafka on 127.0.0.1:9092, Postgres on 127.0.0.1:5432)"
 bash scripts/infra.sh up
+step "checking docker-compose (validates docker-compose.yml without a Docker engine)"
+bash scripts/ensure-docker-compose.sh
 step "building"
 npm run --silent build
 step "running tests"

@@ -43,8 +43,10 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 step "starting infrastructure"
 bash scripts/infra.sh up
-step "building"
-npm run --silent build
+if [ "${DEMO_SKIP_BUILD:-}" != "1" ]; then # the test suite has built already
+  step "building"
+  npm run --silent build
+fi
 
 step "starting the dispatcher on :$dispatcher_port (log: .run/dispatcher.log)"
 PORT=$dispatcher_port node dist/apps/dispatcher/src/main.js > "$run/dispatcher.log" 2>&1 &
@@ -58,11 +60,17 @@ wait_http "http://127.0.0.1:$producer_port/health" producer "$run/producer.log"
 step "registering a webhook for account $account_id -> http://127.0.0.1:$receiver_port/vowchat-webhook (all 8 events)"
 webhook=$(node -e '
   const [base, token, account, url] = process.argv.slice(1);
-  fetch(`${base}/api/v1/accounts/${account}/webhooks`, {
+  const headers = { "content-type": "application/json", api_access_token: token };
+  const hooks = `${base}/api/v1/accounts/${account}/webhooks`;
+  (async () => {
+    // A previous demo run left a webhook with another secret: replace it.
+    const { payload } = await (await fetch(hooks, { headers })).json();
+    for (const w of payload.webhooks.filter((w) => w.name === "demo receiver")) await fetch(`${hooks}/${w.id}`, { method: "DELETE", headers });
+  })().then(() => fetch(hooks, {
     method: "POST",
     headers: { "content-type": "application/json", api_access_token: token },
     body: JSON.stringify({ name: "demo receiver", url, subscriptions: ["conversation_created","conversation_updated","conversation_status_changed","message_created","message_updated","webwidget_triggered","conversation_typing_on","conversation_typing_off"] }),
-  }).then(async (r) => { const b = await r.json(); if (!r.ok) { console.error(JSON.stringify(b)); process.exit(1); } console.log(JSON.stringify(b.payload.webhook)); });
+  })).then(async (r) => { const b = await r.json(); if (!r.ok) { console.error(JSON.stringify(b)); process.exit(1); } console.log(JSON.stringify(b.payload.webhook)); });
 ' "http://127.0.0.1:$dispatcher_port" "$DISPATCHER_API_TOKEN" "$account_id" "http://127.0.0.1:$receiver_port/vowchat-webhook")
 echo "$webhook" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>{const w=JSON.parse(s);console.log(`    webhook ${w.id} created (its secret goes to the receiver, never to logs)`)})'
 secret=$(echo "$webhook" | node -e 'let s="";process.stdin.on("data",d=>s+=d).on("end",()=>process.stdout.write(JSON.parse(s).secret))')

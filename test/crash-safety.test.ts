@@ -1,5 +1,4 @@
 // Crash safety on a real dispatcher process: SIGKILL at random moments loses nothing.
-import { createServer } from 'node:net';
 import { Client } from 'pg';
 import {
   exampleEvent,
@@ -10,6 +9,7 @@ import {
 } from '@vowchat/events';
 import type { Admin, Kafka } from 'kafkajs';
 import { DATABASE_URL } from './support/infra';
+import { freePort } from './support/names';
 import { startReceiver, type Receiver } from './support/receiver';
 import {
   cleanUp,
@@ -23,14 +23,6 @@ import {
   type SystemNames,
 } from './support/system';
 import { waitFor } from './support/wait-for';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 

@@ -1,56 +1,31 @@
 // Issue 3: delivery that survives failure, against a real receiver that answers as told.
 import { Webhook } from 'standardwebhooks';
-import { exampleEvent, verifyWebhook, type AttemptRecord, type DeliveryTopicRecord } from '@vowchat/events';
-import type { EventPublisher } from '@vowchat/events';
-import type { Kafka } from 'kafkajs';
-import { startReceiver, type Receiver } from './support/receiver';
-import {
-  api,
-  cleanUp,
-  connectPublisher,
-  createWebhook,
-  dispatcherEnv,
-  newSystemNames,
-  startDispatcher,
-  tailTopic,
-  type Dispatcher,
-  type SystemNames,
-} from './support/system';
+import { exampleEvent, verifyWebhook, type AttemptRecord, type EventPublisher } from '@vowchat/events';
+import type { Receiver } from './support/receiver';
+import { api, createWebhook, startSystem, type Dispatcher, type RunningSystem } from './support/system';
 import { waitFor } from './support/wait-for';
 
 describe('delivery outcomes, signatures, retries and the breaker', () => {
-  let names: SystemNames;
+  let system: RunningSystem;
   let receiver: Receiver;
   let dispatcher: Dispatcher;
   let publisher: EventPublisher;
-  let kafka: Kafka;
-  let outcomes: { records: DeliveryTopicRecord[]; stop(): Promise<void> };
+  let outcomes: RunningSystem['outcomes'];
   let nextAccount = 9000;
 
   beforeAll(async () => {
-    names = newSystemNames();
-    receiver = await startReceiver();
-    ({ kafka, publisher } = await connectPublisher(names));
-    dispatcher = await startDispatcher(
-      dispatcherEnv(names, {
-        DELIVERY_TIMEOUT_MS: '400',
-        RETRY_SCHEDULE_MS: '100,200,300',
-        RETRY_AFTER_CAP_MS: '1500',
-        BREAKER_VOLUME_THRESHOLD: '4',
-        BREAKER_ERROR_THRESHOLD_PERCENT: '50',
-        BREAKER_RESET_TIMEOUT_MS: '700',
-      }),
-    );
-    outcomes = await tailTopic<DeliveryTopicRecord>(kafka, names.topics.deliveries);
+    system = await startSystem({
+      DELIVERY_TIMEOUT_MS: '400',
+      RETRY_SCHEDULE_MS: '100,200,300',
+      RETRY_AFTER_CAP_MS: '1500',
+      BREAKER_VOLUME_THRESHOLD: '4',
+      BREAKER_ERROR_THRESHOLD_PERCENT: '50',
+      BREAKER_RESET_TIMEOUT_MS: '700',
+    });
+    ({ receiver, dispatcher, publisher, outcomes } = system);
   });
 
-  afterAll(async () => {
-    await outcomes?.stop();
-    await dispatcher?.stop();
-    await publisher?.disconnect();
-    await receiver?.close();
-    await cleanUp(names);
-  });
+  afterAll(() => system?.stop());
 
   /** A fresh account with one webhook on `path`, and a way to publish to it. */
   async function newEndpoint(path: string) {
@@ -245,47 +220,39 @@ describe('delivery outcomes, signatures, retries and the breaker', () => {
 });
 
 describe('head-of-line blocking', () => {
-  let names: SystemNames;
-  let receiver: Receiver;
-  let dispatcher: Dispatcher;
-  let publisher: EventPublisher;
-  let kafka: Kafka;
-  let outcomes: { records: DeliveryTopicRecord[]; stop(): Promise<void> };
+  let system: RunningSystem;
 
   beforeAll(async () => {
-    names = newSystemNames();
-    receiver = await startReceiver();
-    ({ kafka, publisher } = await connectPublisher(names));
-    dispatcher = await startDispatcher(dispatcherEnv(names, { DELIVERY_TIMEOUT_MS: '5000' }));
-    outcomes = await tailTopic<DeliveryTopicRecord>(kafka, names.topics.deliveries);
+    system = await startSystem({ DELIVERY_TIMEOUT_MS: '5000' });
   });
 
-  afterAll(async () => {
-    await outcomes?.stop();
-    await dispatcher?.stop();
-    await publisher?.disconnect();
-    await receiver?.close();
-    await cleanUp(names);
-  });
+  afterAll(() => system?.stop());
 
   it('one dead endpoint does not hold back 20 healthy ones on the same partition', async () => {
     // Same account, so every event is on one partition; the dead endpoint hangs past the time limit.
     const account = { id: 4242, name: 'Head of line' };
     const attemptsOf = (webhookId: string) =>
-      outcomes.records.filter((r): r is AttemptRecord => r.kind === 'attempt' && r.webhook_id === webhookId);
-    const dead = await createWebhook(dispatcher.baseUrl, account.id, receiver.url('/hol/dead'), [
-      'message_created',
-    ]);
-    receiver.behave('/hol/dead', { kind: 'hang' });
+      system.outcomes.records.filter(
+        (r): r is AttemptRecord => r.kind === 'attempt' && r.webhook_id === webhookId,
+      );
+    const dead = await createWebhook(
+      system.dispatcher.baseUrl,
+      account.id,
+      system.receiver.url('/hol/dead'),
+      ['message_created'],
+    );
+    system.receiver.behave('/hol/dead', { kind: 'hang' });
     for (let i = 0; i < 20; i++)
-      await createWebhook(dispatcher.baseUrl, account.id, receiver.url(`/hol/ok-${i}`), ['message_created']);
+      await createWebhook(system.dispatcher.baseUrl, account.id, system.receiver.url(`/hol/ok-${i}`), [
+        'message_created',
+      ]);
     const events = 5;
     for (let i = 0; i < events; i++)
-      await publisher.publish({ ...exampleEvent('message_created', account), content: `hol ${i}` });
+      await system.publisher.publish({ ...exampleEvent('message_created', account), content: `hol ${i}` });
     const firstDeadOutcome = await waitFor('the dead endpoint first timeout', () => attemptsOf(dead.id)[0]);
     expect(firstDeadOutcome.error).toContain('timeout');
     // Order of completions: every healthy delivery had completed before the dead one's first timeout.
-    const healthy = receiver.requests().filter((r) => r.path.startsWith('/hol/ok-'));
+    const healthy = system.receiver.requests().filter((r) => r.path.startsWith('/hol/ok-'));
     expect(healthy).toHaveLength(20 * events);
     const lastHealthy = Math.max(...healthy.map((r) => r.receivedAt.getTime()));
     expect(lastHealthy).toBeLessThan(Date.parse(firstDeadOutcome.finished_at));

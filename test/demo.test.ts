@@ -1,17 +1,9 @@
 // The README's demo command, run as a newcomer would (on free ports, for a fresh account): the
 // whole system comes up and the spec's 8 example events arrive, signed and verified.
 import { execFile } from 'node:child_process';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as { port: number };
-  await new Promise((resolve) => server.close(resolve));
-  return port;
-}
+import { freePort } from './support/names';
 
 describe('npm run demo', () => {
   it('brings the system up and shows the 8 example events arriving at the sample receiver', async () => {

@@ -6,7 +6,14 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import type { INestApplication } from '@nestjs/common';
 import { Kafka, logLevel } from 'kafkajs';
-import { EventPublisher, TOPIC_ENV_VARS, type EventType, type TopicNames } from '@vowchat/events';
+import {
+  EventPublisher,
+  TOPIC_ENV_VARS,
+  type DeliveryTopicRecord,
+  type EventType,
+  type TopicNames,
+} from '@vowchat/events';
+import { startReceiver, type Receiver } from './receiver';
 import { ensureTopics, JsonLogger } from '@vowchat/platform';
 import { createDispatcherApp } from '../../apps/dispatcher/src/app';
 import { loadDispatcherConfig } from '../../apps/dispatcher/src/config';
@@ -193,4 +200,38 @@ export async function tailTopic<T>(
     eachMessage: async ({ message }) => void records.push(JSON.parse(message.value!.toString()) as T),
   });
   return { records, stop: () => consumer.disconnect() };
+}
+
+/** A dispatcher in-process with its receiver, publisher and a tail of the delivery topic. */
+export interface RunningSystem {
+  names: SystemNames;
+  receiver: Receiver;
+  kafka: Kafka;
+  publisher: EventPublisher;
+  dispatcher: Dispatcher;
+  outcomes: { records: DeliveryTopicRecord[]; stop(): Promise<void> };
+  stop(): Promise<void>;
+}
+
+export async function startSystem(overrides: Record<string, string> = {}): Promise<RunningSystem> {
+  const names = newSystemNames();
+  const receiver = await startReceiver();
+  const { kafka, publisher } = await connectPublisher(names);
+  const dispatcher = await startDispatcher(dispatcherEnv(names, overrides));
+  const outcomes = await tailTopic<DeliveryTopicRecord>(kafka, names.topics.deliveries);
+  return {
+    names,
+    receiver,
+    kafka,
+    publisher,
+    dispatcher,
+    outcomes,
+    stop: async () => {
+      await outcomes.stop();
+      await dispatcher.stop();
+      await publisher.disconnect();
+      await receiver.close();
+      await cleanUp(names);
+    },
+  };
 }

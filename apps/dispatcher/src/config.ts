@@ -64,13 +64,10 @@ export function loadDispatcherConfig(env: Env = process.env): DispatcherConfig {
   const schedule = r.list('RETRY_SCHEDULE_MS', DEFAULT_RETRY_SCHEDULE_MS.map(String)).map(Number);
   if (schedule.some((n) => !Number.isInteger(n) || n < 0))
     r.problem('RETRY_SCHEDULE_MS must be comma-separated non-negative integers (ms)');
-  const level = r.string('LOG_LEVEL', 'info');
-  if (!['debug', 'info', 'warn', 'error'].includes(level))
-    r.problem(`LOG_LEVEL must be debug, info, warn or error, got "${level}"`);
   const config: DispatcherConfig = {
     port: r.int('PORT', 3001, { min: 0, max: 65535 }),
     apiToken: r.string('DISPATCHER_API_TOKEN'),
-    logLevel: level as Level,
+    logLevel: r.level('LOG_LEVEL', 'info'),
     kafka: {
       brokers: r.list('KAFKA_BROKERS', ['127.0.0.1:9092']),
       clientId: r.string('KAFKA_CLIENT_ID', 'vowchat-dispatcher'),

@@ -24,18 +24,15 @@ export interface ProducerConfig {
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_BATCH_EVENTS = 500;
-const LEVELS: readonly Level[] = ['debug', 'info', 'warn', 'error'];
 
 /** Reads and validates the producer's environment; throws one ConfigError naming every bad variable. */
 export function loadProducerConfig(env: Env = process.env): ProducerConfig {
   const r = new EnvReader(env);
-  const level = r.string('LOG_LEVEL', 'info');
-  if (!(LEVELS as readonly string[]).includes(level))
-    r.problem(`LOG_LEVEL must be debug, info, warn or error, got "${level}"`);
+  const logLevel = r.level('LOG_LEVEL', 'info');
   const config: ProducerConfig = {
     port: r.int('PORT', 3000, { min: 0, max: 65535 }),
     apiToken: r.string('PRODUCER_API_TOKEN'),
-    logLevel: level as Level,
+    logLevel,
     kafka: {
       brokers: readBrokers(r),
       clientId: r.string('KAFKA_CLIENT_ID', 'vowchat-producer'),

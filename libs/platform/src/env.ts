@@ -1,6 +1,8 @@
 // Reading configuration from the environment: each reader names the variable in its error, and
 // `readConfig` gathers every problem so a bad boot reports them all at once.
 
+import { LEVELS, type Level } from './logger';
+
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
     super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
@@ -53,6 +55,14 @@ export class EnvReader {
       .filter(Boolean);
     if (items.length === 0) this.problems.push(`${name} must be a comma-separated list, got "${raw}"`);
     return items;
+  }
+
+  /** LOG_LEVEL (or another variable) as one of the logger's levels. */
+  level(name: string, fallback: Level): Level {
+    const value = this.string(name, fallback);
+    if ((LEVELS as readonly string[]).includes(value)) return value as Level;
+    this.problems.push(`${name} must be debug, info, warn or error, got "${value}"`);
+    return fallback;
   }
 
   /** Records a problem found by the caller's own cross-field checks. */

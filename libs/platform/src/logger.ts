@@ -3,7 +3,8 @@
 import type { LoggerService } from '@nestjs/common';
 import { logLevel, type LogEntry } from 'kafkajs';
 
-export type Level = 'debug' | 'info' | 'warn' | 'error';
+export const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
+export type Level = (typeof LEVELS)[number];
 const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
 export class JsonLogger implements LoggerService {

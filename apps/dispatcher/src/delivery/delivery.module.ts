@@ -184,7 +184,13 @@ export class DeliveryRuntime implements OnApplicationBootstrap, OnModuleDestroy 
     this.stopped = true;
     await this.server.close();
     await this.poller.stop();
-    await Promise.race([this.pipeline.queues.idle(), new Promise((resolve) => setTimeout(resolve, 10_000))]);
+    // Let attempts in flight finish and become durable, but not for ever (a hanging endpoint).
+    let giveUp: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.pipeline.queues.idle(),
+      new Promise((resolve) => (giveUp = setTimeout(resolve, 10_000))),
+    ]);
+    clearTimeout(giveUp);
     await this.retries.close();
     await this.producer.disconnect();
     await this.projector.stop();

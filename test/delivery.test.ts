@@ -135,6 +135,55 @@ describe('delivery outcomes, signatures, retries and the breaker', () => {
     },
   );
 
+  it('a dead delivery is redelivered through the API, one by one or all since a time', async () => {
+    const { hook, publish, account } = await newEndpoint('/comes-back');
+    receiver.behave('/comes-back', { kind: 'status', code: 503 });
+    await publish('first');
+    await publish('second');
+    const dead = await attemptsUntil(hook.id, (a) => a.filter((x) => x.outcome === 'dead').length === 2);
+    receiver.behave('/comes-back', { kind: 'ok' });
+    const base = `/api/v1/accounts/${account.id}/webhooks/${hook.id}`;
+    // The delivery log (the Postgres projection) shows both as dead.
+    const listed = await waitFor('both dead deliveries in the delivery log', async () => {
+      const { body } = await api<{ deliveries: { delivery_id: string; outcome: string }[] }>(
+        dispatcher.baseUrl,
+        'GET',
+        `${base}/deliveries?outcome=dead`,
+      );
+      return body.deliveries.length === 2 ? body.deliveries : undefined;
+    });
+    const one = await api(
+      dispatcher.baseUrl,
+      'POST',
+      `${base}/deliveries/${listed[0].delivery_id}/redeliver`,
+    );
+    expect(one.status).toBe(202);
+    await attemptsUntil(hook.id, (a) =>
+      a.some((x) => x.outcome === 'delivered' && x.delivery_id === listed[0].delivery_id),
+    );
+    await waitFor('the log to show one delivery still dead', async () => {
+      const { body } = await api<{ deliveries: unknown[] }>(
+        dispatcher.baseUrl,
+        'GET',
+        `${base}/deliveries?outcome=dead`,
+      );
+      return body.deliveries.length === 1;
+    });
+    const since = dead[0].started_at;
+    const all = await api<{ redelivered: number }>(dispatcher.baseUrl, 'POST', `${base}/redeliver`, {
+      since,
+    });
+    expect(all.status).toBe(202);
+    expect(all.body.redelivered).toBe(1); // the other one is delivered by now
+    const delivered = await attemptsUntil(
+      hook.id,
+      (a) => a.filter((x) => x.outcome === 'delivered').length === 2,
+    );
+    expect(new Set(delivered.filter((x) => x.outcome === 'delivered').map((x) => x.delivery_id))).toEqual(
+      new Set(listed.map((d) => d.delivery_id)),
+    );
+  });
+
   it('a refused connection is retried', async () => {
     const account = { id: ++nextAccount, name: 'Refused' };
     const hook = await createWebhook(dispatcher.baseUrl, account.id, 'http://127.0.0.1:1/nothing-listens', [

@@ -1,0 +1,103 @@
+// The two ceilings each scenario is compared with, measured in the same run on the same machine:
+// how fast plain kafkajs reads the pre-loaded records, and how fast plain undici POSTs the same
+// bodies to the same receiver.
+import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
+import type { Kafka } from 'kafkajs';
+import { uniqueName } from '../test/support/names';
+import { DeliveryTally, type TallyingReceiver } from './delivery-tally';
+import { waitForCount } from './progress';
+import { ratePerSecond } from './stats';
+import type { UndiciLoadInput, UndiciLoadOutput } from './undici-load.worker';
+
+export interface CeilingResult {
+  /** Per second; null when nothing was measured. */
+  perSecond: number | null;
+  count: number;
+  expected: number;
+  complete: boolean;
+  note?: string;
+}
+
+/**
+ * A plain kafkajs consumer (eachBatch, default settings and auto-commit) reading `topics` from the
+ * beginning: records per second from joining the group to the last expected record.
+ */
+export async function rawKafkaConsumption(
+  kafka: Kafka,
+  topics: string[],
+  expected: number,
+  deadlineAt: number,
+): Promise<CeilingResult> {
+  const consumer = kafka.consumer({ groupId: uniqueName('bench-raw') });
+  let count = 0;
+  let joinedAt: number | null = null;
+  let doneAt: number | null = null;
+  consumer.on(consumer.events.GROUP_JOIN, () => void (joinedAt ??= Date.now()));
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topics, fromBeginning: true });
+    await consumer.run({
+      eachBatch: async ({ batch }) => {
+        count += batch.messages.length;
+        if (count >= expected) doneAt ??= Date.now();
+      },
+    });
+    const complete = await waitForCount('raw kafkajs', () => count, expected, deadlineAt);
+    return {
+      perSecond: joinedAt !== null && doneAt !== null ? (expected * 1000) / (doneAt - joinedAt) : null,
+      count,
+      expected,
+      complete,
+    };
+  } finally {
+    await consumer.disconnect();
+  }
+}
+
+/**
+ * POSTs every body once with undici (one keep-alive Agent, `concurrency` in flight, in a worker
+ * thread) to the receiver: requests per second as the receiver saw them, first to last.
+ */
+export async function rawUndiciPosts(
+  target: TallyingReceiver,
+  posts: { path: string; body: string }[],
+  concurrency: number,
+  runId: string,
+  deadlineAt: number,
+): Promise<CeilingResult> {
+  const tally = new DeliveryTally({ runId });
+  target.countWith(tally);
+  try {
+    const input: UndiciLoadInput = { origin: target.receiver.origin, posts, concurrency, deadlineAt };
+    const output = await runWorker(input);
+    // Every answered request was counted before its answer left the receiver.
+    const complete = tally.unique >= posts.length;
+    return {
+      perSecond: ratePerSecond(tally.unique, tally.firstAt ?? 0, tally.lastAt ?? 0),
+      count: tally.unique,
+      expected: posts.length,
+      complete,
+      note:
+        output.failed > 0
+          ? `${output.failed} request(s) failed; first error: ${output.firstError ?? 'non-2xx answer'}`
+          : undefined,
+    };
+  } finally {
+    target.countWith(null);
+  }
+}
+
+function runWorker(input: UndiciLoadInput): Promise<UndiciLoadOutput> {
+  const file = join(__dirname, `undici-load.worker${__filename.endsWith('.ts') ? '.ts' : '.js'}`);
+  // Under ts-node the worker needs the TypeScript hook too; compiled, it needs nothing.
+  const execArgv = __filename.endsWith('.ts') ? ['--require', 'ts-node/register/transpile-only'] : [];
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(file, { workerData: input, execArgv });
+    worker.once('message', (output: UndiciLoadOutput) => resolve(output));
+    worker.once('error', reject);
+    worker.once('exit', (code) => {
+      if (code !== 0) reject(new Error(`undici load worker exited with code ${code}`));
+    });
+  });
+}

@@ -1,0 +1,222 @@
+// `npm run bench`: runs the scenarios in order, prints a table per scenario with the targets
+// beside the figures, and writes everything to bench/results/latest.json. It reports; it never
+// fails on a missed target.
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { connect } from 'node:net';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { ConfigError } from '@vowchat/platform';
+import { KAFKA_BROKERS } from '../test/support/infra';
+import { loadBenchConfig, type BenchConfig } from './bench-config';
+import { log } from './progress';
+import {
+  deadEndpointScenario,
+  pacedScenario,
+  preloadedScenario,
+  type DeadEndpointResult,
+  type DeliveryRun,
+  type PacedResult,
+  type PreloadedResult,
+} from './scenarios';
+import { formatNumber, formatTable } from './stats';
+
+const TARGET_RATIO = 0.5;
+const TARGET_DEAD_COST = 0.2;
+const TARGET_P99_MS = 200;
+
+interface Results {
+  fast?: PreloadedResult;
+  slow?: PreloadedResult;
+  dead?: DeadEndpointResult;
+  paced?: PacedResult;
+}
+
+async function main(): Promise<void> {
+  const config = loadBenchConfig();
+  await preflight();
+  const startedAt = new Date();
+  log(`benchmark: scenarios ${config.scenarios.join(', ')}`);
+  const results: Results = {};
+  for (const scenario of config.scenarios) {
+    switch (scenario) {
+      case 'fast':
+        results.fast = await preloadedScenario(config, 'fast');
+        print(preloadedTable(results.fast));
+        break;
+      case 'slow':
+        results.slow = await preloadedScenario(config, 'slow');
+        print(preloadedTable(results.slow));
+        break;
+      case 'dead':
+        results.dead = await deadEndpointScenario(config, results.fast);
+        print(deadTable(results.dead));
+        break;
+      case 'paced':
+        results.paced = await pacedScenario(config);
+        print(pacedTable(results.paced));
+        break;
+      default: {
+        const unknown: never = scenario;
+        throw new Error(`unknown scenario ${String(unknown)}`);
+      }
+    }
+  }
+  const file = writeResults(config, startedAt, results);
+  log(`benchmark done in ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s; results in ${file}`);
+}
+
+/** Fails early, saying what to do, when the build or the broker is missing. */
+async function preflight(): Promise<void> {
+  const main = join(__dirname, '../dist/apps/dispatcher/src/main.js');
+  if (!existsSync(main))
+    throw new Error(`${main} is missing: run npm run build (or npm run bench, which builds)`);
+  const [host, port] = KAFKA_BROKERS[0].split(':');
+  const reachable = await new Promise<boolean>((resolve) => {
+    const socket = connect(Number(port), host, () => {
+      socket.end();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+  if (!reachable) throw new Error(`no Kafka broker at ${KAFKA_BROKERS[0]}: run bash scripts/infra.sh up`);
+}
+
+function print(table: string): void {
+  process.stdout.write(`\n${table}\n\n`);
+}
+
+function preloadedTable(r: PreloadedResult): string {
+  const { kafkajsRecordsPerSecond: kafka, undiciRequestsPerSecond: undici } = r.ceilings;
+  return [
+    `${r.scenario}: ${r.webhooks} webhooks, ${formatNumber(r.events)} pre-loaded events`,
+    formatTable([
+      ['figure', 'value', 'target'],
+      ['end-to-end deliveries/s', rate(r.endToEnd), ''],
+      ['ceiling: raw kafkajs records/s', ceiling(kafka), ''],
+      ['ceiling: raw undici requests/s', ceiling(undici), ''],
+      ['end-to-end / lower ceiling', formatNumber(r.ratioToLowerCeiling, 2), `≥ ${TARGET_RATIO}`],
+      ...runDetails(r.endToEnd, 'latency p50 / p99 ms (queueing)'),
+    ]),
+    countersBlock(r.endToEnd),
+  ].join('\n');
+}
+
+function deadTable(r: DeadEndpointResult): string {
+  const cost = r.healthyRateVsFast === null ? null : 1 - r.healthyRateVsFast;
+  return [
+    `${r.scenario}: ${r.webhooks} webhooks (${r.deadPath} never answers), ${formatNumber(r.events)} pre-loaded events`,
+    formatTable([
+      ['figure', 'value', 'target'],
+      ['healthy deliveries/s', rate(r.endToEnd), ''],
+      ['healthy / fast-receiver deliveries/s', formatNumber(r.healthyRateVsFast, 2), ''],
+      [
+        'cost to the healthy endpoints',
+        cost === null ? 'n/a' : `${formatNumber(cost * 100, 1)} %`,
+        `< ${TARGET_DEAD_COST * 100} %`,
+      ],
+      ['ceiling: raw kafkajs records/s', ceiling(r.ceilings.kafkajsRecordsPerSecond), ''],
+      ['ceiling: raw undici requests/s (healthy)', ceiling(r.ceilings.undiciRequestsPerSecond), ''],
+      ['end-to-end / lower ceiling', formatNumber(r.ratioToLowerCeiling, 2), `≥ ${TARGET_RATIO}`],
+      ['requests to the dead endpoint', formatNumber(r.deadEndpointRequests), ''],
+      ...runDetails(r.endToEnd, 'latency p50 / p99 ms (queueing)'),
+    ]),
+    countersBlock(r.endToEnd),
+  ].join('\n');
+}
+
+function pacedTable(r: PacedResult): string {
+  const l = r.endToEnd.latencyMs;
+  return [
+    `${r.scenario}: ${r.webhooks} webhooks, ${r.seconds} s at ${formatNumber(r.offeredPerSecond)} events/s`,
+    formatTable([
+      ['figure', 'value', 'target'],
+      ['events published/s', formatNumber(r.publishedPerSecond), formatNumber(r.offeredPerSecond)],
+      ['end-to-end deliveries/s', rate(r.endToEnd), ''],
+      ['latency p50 ms', formatNumber(l.p50), ''],
+      ['latency p99 ms', formatNumber(l.p99), `< ${TARGET_P99_MS}`],
+      ['latency max ms', formatNumber(l.max), ''],
+      ...runDetails(r.endToEnd, null),
+    ]),
+    `latency p99 ms per second: ${r.latencyBySecond.map((w) => formatNumber(w.p99)).join(' ')}`,
+    countersBlock(r.endToEnd),
+  ].join('\n');
+}
+
+function rate(run: DeliveryRun): string {
+  const value = formatNumber(run.perSecond);
+  return run.complete
+    ? value
+    : `${value} (incomplete: ${formatNumber(run.delivered)}/${formatNumber(run.expected)})`;
+}
+
+function ceiling(c: {
+  perSecond: number | null;
+  complete: boolean;
+  count: number;
+  expected: number;
+  note?: string;
+}): string {
+  const value = formatNumber(c.perSecond);
+  const incomplete = c.complete ? '' : ` (incomplete: ${formatNumber(c.count)}/${formatNumber(c.expected)})`;
+  return `${value}${incomplete}${c.note ? ` (${c.note})` : ''}`;
+}
+
+function runDetails(run: DeliveryRun, latencyLabel: string | null): string[][] {
+  return [
+    ...(latencyLabel
+      ? [[latencyLabel, `${formatNumber(run.latencyMs.p50)} / ${formatNumber(run.latencyMs.p99)}`, '']]
+      : []),
+    ['first delivery after spawn, ms', formatNumber(run.firstDeliveryAfterMs), ''],
+    ['duplicates', formatNumber(run.duplicates), ''],
+    ['new connections to the receiver', formatNumber(run.receiverConnections), ''],
+    [
+      'CPU % of a core: dispatcher / bench',
+      `${formatNumber(run.cpu.dispatcherPercent)} / ${formatNumber(run.cpu.benchPercent)}`,
+      '',
+    ],
+  ];
+}
+
+/** The dispatcher's own counters, one per line under the table. */
+function countersBlock(run: DeliveryRun): string {
+  const lines = Object.entries(run.dispatcherCounters).map(
+    ([name, value]) => `  ${name.replace(/^vowchat_|_total/g, '')} ${formatNumber(value)}`,
+  );
+  return ['dispatcher counters:', ...(lines.length > 0 ? lines : ['  (none)'])].join('\n');
+}
+
+function writeResults(config: BenchConfig, startedAt: Date, results: Results): string {
+  const dir = join(__dirname, 'results');
+  mkdirSync(dir, { recursive: true });
+  const file = join(dir, 'latest.json');
+  const machine = {
+    cpus: cpus().length,
+    cpuModel: cpus()[0]?.model ?? 'unknown',
+    memoryGiB: Math.round(totalmem() / 2 ** 30),
+    node: process.version,
+    platform: `${process.platform} ${process.arch}`,
+  };
+  const targets = {
+    ratioToLowerCeiling: TARGET_RATIO,
+    deadEndpointCostBelow: TARGET_DEAD_COST,
+    pacedP99BelowMs: TARGET_P99_MS,
+  };
+  writeFileSync(
+    file,
+    JSON.stringify({ startedAt: startedAt.toISOString(), machine, config, targets, results }, null, 2) + '\n',
+  );
+  return file;
+}
+
+main().then(
+  // Every client is closed by now; exiting also ends anything a failed phase left behind.
+  () => process.exit(0),
+  (error: Error) => {
+    process.stderr.write(
+      error instanceof ConfigError
+        ? `${error.message}\nSet the variables above (see BENCHMARK.md) and run again.\n`
+        : `benchmark failed: ${error.stack ?? error.message}\n`,
+    );
+    process.exit(1);
+  },
+);

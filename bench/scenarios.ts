@@ -1,0 +1,469 @@
+// The benchmark's scenarios. Each runs on a system of its own (fresh topics, consumer group and
+// Postgres schema, dropped afterwards) with the dispatcher under test as a child process from
+// dist/, so it has an event loop of its own; the receiver and the publisher run here.
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { exampleEvent, eventTopics, type EventPublisher, type VowChatEvent } from '@vowchat/events';
+import type { Kafka } from 'kafkajs';
+import { DEFAULT_RETRY_SCHEDULE_MS } from '../apps/dispatcher/src/config';
+import { uniqueName } from '../test/support/names';
+import {
+  cleanUp,
+  connectPublisher,
+  createWebhook,
+  dispatcherEnv,
+  newSystemNames,
+  spawnDispatcher,
+  type SpawnedDispatcher,
+  type SystemNames,
+} from '../test/support/system';
+import type { BenchConfig } from './bench-config';
+import { rawKafkaConsumption, rawUndiciPosts, type CeilingResult } from './ceilings';
+import { measureCpu, type CpuShare } from './cpu-usage';
+import { DeliveryTally, startTallyingReceiver, type TallyingReceiver } from './delivery-tally';
+import { log, waitForCount } from './progress';
+import {
+  latencyBySecond,
+  ratePerSecond,
+  ratio,
+  summarizeLatencies,
+  type LatencySummary,
+  type LatencyWindow,
+} from './stats';
+
+/** Accounts are numbered from here; account `FIRST_ACCOUNT + i` has its webhook at /hooks/<id>. */
+const FIRST_ACCOUNT = 1_001;
+const PUBLISH_BATCH = 1_000;
+const PACE_TICK_MS = 10;
+
+export interface DeliveryRun {
+  expected: number;
+  delivered: number;
+  duplicates: number;
+  complete: boolean;
+  /** Distinct deliveries per second, first delivery to last. */
+  perSecond: number | null;
+  /** From spawning the dispatcher to its first delivery (boot, group join, first fetch). */
+  firstDeliveryAfterMs: number | null;
+  latencyMs: LatencySummary;
+  /** Requests to paths that were not waited for (the dead endpoint). */
+  excludedRequests: number;
+  /** TCP connections the dispatcher opened to the receiver. */
+  receiverConnections: number;
+  /** Delivery counters scraped from the dispatcher's /metrics at the end. */
+  dispatcherCounters: Record<string, number>;
+  /** CPU used while the deliveries ran (the machine has `os.cpus().length` cores). */
+  cpu: CpuShare;
+}
+
+export interface PreloadedResult {
+  scenario: string;
+  webhooks: number;
+  events: number;
+  endToEnd: DeliveryRun;
+  ceilings: { kafkajsRecordsPerSecond: CeilingResult; undiciRequestsPerSecond: CeilingResult };
+  /** End-to-end over the lower ceiling (target ≥ 0.5). */
+  ratioToLowerCeiling: number | null;
+}
+
+export interface DeadEndpointResult extends PreloadedResult {
+  deadPath: string;
+  /** Requests the dead endpoint received while the healthy deliveries ran. */
+  deadEndpointRequests: number;
+  /** Healthy deliveries/s here over the fast-receiver scenario's (target: cost < 20 %). */
+  healthyRateVsFast: number | null;
+}
+
+export interface PacedResult {
+  scenario: string;
+  webhooks: number;
+  offeredPerSecond: number;
+  seconds: number;
+  published: number;
+  /** Events actually published per second (the pacer can fall behind). */
+  publishedPerSecond: number | null;
+  endToEnd: DeliveryRun;
+  /** Latency per second of the run, to place slow spells in time. */
+  latencyBySecond: LatencyWindow[];
+}
+
+/** Scenario 1 or 2: events pre-loaded, then a dispatcher started against receivers answering at once or after a delay. */
+export async function preloadedScenario(
+  config: BenchConfig,
+  kind: 'fast' | 'slow',
+): Promise<PreloadedResult> {
+  const events = kind === 'fast' ? config.fastEvents : config.slowEvents;
+  const label = kind === 'fast' ? 'fast receiver' : `receivers answering in ${config.slowReceiverMs} ms`;
+  return runPreloaded(config, label, events, (receiver, paths) => {
+    if (kind === 'slow')
+      for (const path of paths) receiver.receiver.behave(path, { kind: 'delay', ms: config.slowReceiverMs });
+    return null;
+  });
+}
+
+/** Scenario 3: as the fast one, but one endpoint of the hundred never answers (the dispatcher's timeout). */
+export async function deadEndpointScenario(
+  config: BenchConfig,
+  fast: PreloadedResult | undefined,
+): Promise<DeadEndpointResult> {
+  let deadPath = '';
+  const result = await runPreloaded(config, 'one dead endpoint', config.fastEvents, (receiver, paths) => {
+    deadPath = paths[0];
+    receiver.receiver.behave(deadPath, { kind: 'hang' });
+    return deadPath;
+  });
+  return {
+    ...result,
+    deadPath,
+    deadEndpointRequests: result.endToEnd.excludedRequests,
+    healthyRateVsFast: ratio(result.endToEnd.perSecond, fast?.endToEnd.perSecond ?? null),
+  };
+}
+
+async function runPreloaded(
+  config: BenchConfig,
+  label: string,
+  eventCount: number,
+  /** Sets the receiver's behaviours; returns the path whose deliveries are not waited for, if any. */
+  arrange: (receiver: TallyingReceiver, paths: string[]) => string | null,
+): Promise<PreloadedResult> {
+  const receiver = await startTallyingReceiver();
+  const system = await BenchSystem.start(config);
+  try {
+    log(`[${label}] registering ${config.accounts} webhooks`);
+    const setup = await system.spawnDispatcher();
+    const paths = await registerWebhooks(setup, receiver, config.accounts);
+    await system.stopDispatcher(setup);
+
+    const runId = uniqueName('run');
+    const planned = plannedEvents(runId, config.accounts, eventCount, Date.now());
+    await publishAll(system.publisher, planned, `[${label}] pre-loading`);
+    const excluded = arrange(receiver, paths);
+    const included = (path: string) => path !== excluded;
+    const healthy = planned.filter((event) => included(pathOf(event.account.id)));
+
+    log(`[${label}] ceiling: raw kafkajs consumption of ${eventCount.toLocaleString('en-US')} records`);
+    const kafkaCeiling = await rawKafkaConsumption(
+      system.kafka,
+      eventTopics(system.names.topics),
+      eventCount,
+      Date.now() + config.phaseDeadlineMs,
+    );
+    log(`[${label}] ceiling: raw undici POSTs of ${healthy.length.toLocaleString('en-US')} bodies`);
+    const undiciCeiling = await rawUndiciPosts(
+      receiver,
+      healthy.map((event) => ({ path: pathOf(event.account.id), body: JSON.stringify(event) })),
+      config.undiciConcurrency,
+      runId,
+      Date.now() + config.phaseDeadlineMs,
+    );
+
+    const tally = new DeliveryTally({ runId, include: included });
+    receiver.countWith(tally);
+    const connectionsBefore = receiver.receiver.connectionCount();
+    const spawnedAt = Date.now();
+    const dispatcher = await system.spawnDispatcher();
+    const cpu = measureCpu(dispatcher.child.pid);
+    const complete = await waitForCount(
+      `[${label}] deliveries`,
+      () => tally.unique,
+      healthy.length,
+      Date.now() + config.phaseDeadlineMs,
+    );
+    const endToEnd = deliveryRun(
+      tally,
+      healthy.length,
+      complete,
+      spawnedAt,
+      cpu(),
+      await scrapeCounters(dispatcher),
+    );
+    endToEnd.receiverConnections = receiver.receiver.connectionCount() - connectionsBefore;
+    await system.stopDispatcher(dispatcher);
+
+    const lower = lowerOf(kafkaCeiling.perSecond, undiciCeiling.perSecond);
+    return {
+      scenario: label,
+      webhooks: config.accounts,
+      events: eventCount,
+      endToEnd,
+      ceilings: { kafkajsRecordsPerSecond: kafkaCeiling, undiciRequestsPerSecond: undiciCeiling },
+      ratioToLowerCeiling: ratio(endToEnd.perSecond, lower),
+    };
+  } finally {
+    receiver.countWith(null);
+    await system.close();
+    await receiver.receiver.close();
+  }
+}
+
+/** Scenario 4: a running dispatcher, events published at a steady rate, produce-to-delivery latency. */
+export async function pacedScenario(config: BenchConfig): Promise<PacedResult> {
+  const label = `paced ${config.pacedRate.toLocaleString('en-US')}/s`;
+  const receiver = await startTallyingReceiver();
+  const system = await BenchSystem.start(config);
+  try {
+    const dispatcher = await system.spawnDispatcher();
+    log(`[${label}] registering ${config.accounts} webhooks`);
+    await registerWebhooks(dispatcher, receiver, config.accounts);
+
+    // A warm-up at the same rate opens the connections, compiles the hot code and grows the heap,
+    // so the figures describe a dispatcher that has been running, not one that just started.
+    if (config.pacedWarmUpSeconds > 0) {
+      const warmUpId = uniqueName('warmup');
+      const warmUp = new DeliveryTally({ runId: warmUpId });
+      receiver.countWith(warmUp);
+      log(`[${label}] warming up for ${config.pacedWarmUpSeconds} s`);
+      const warmUpSent = await publishPaced(system.publisher, warmUpId, config, config.pacedWarmUpSeconds);
+      await waitForCount(
+        `[${label}] warm-up`,
+        () => warmUp.unique,
+        warmUpSent.count,
+        Date.now() + config.phaseDeadlineMs,
+      );
+    }
+
+    const runId = uniqueName('run');
+    const tally = new DeliveryTally({ runId });
+    receiver.countWith(tally);
+    const connectionsBefore = receiver.receiver.connectionCount();
+    const total = config.pacedRate * config.pacedSeconds;
+    log(`[${label}] publishing ${total.toLocaleString('en-US')} events over ${config.pacedSeconds} s`);
+    const cpu = measureCpu(dispatcher.child.pid);
+    const published = await publishPaced(system.publisher, runId, config, config.pacedSeconds);
+    const complete = await waitForCount(
+      `[${label}] deliveries`,
+      () => tally.unique,
+      published.count,
+      Date.now() + config.phaseDeadlineMs,
+    );
+    const endToEnd = deliveryRun(
+      tally,
+      published.count,
+      complete,
+      null,
+      cpu(),
+      await scrapeCounters(dispatcher),
+    );
+    endToEnd.receiverConnections = receiver.receiver.connectionCount() - connectionsBefore;
+    await system.stopDispatcher(dispatcher);
+    return {
+      scenario: label,
+      webhooks: config.accounts,
+      offeredPerSecond: config.pacedRate,
+      seconds: config.pacedSeconds,
+      published: published.count,
+      publishedPerSecond: ratePerSecond(published.count, published.startedAt, published.endedAt),
+      endToEnd,
+      latencyBySecond: latencyBySecond(tally.latencyArrivals, tally.latenciesMs),
+    };
+  } finally {
+    receiver.countWith(null);
+    await system.close();
+    await receiver.receiver.close();
+  }
+}
+
+/** One scenario's topics, group, schema and publisher, and the dispatchers it spawns. */
+class BenchSystem {
+  private readonly running = new Set<SpawnedDispatcher>();
+
+  private constructor(
+    readonly names: SystemNames,
+    readonly kafka: Kafka,
+    readonly publisher: EventPublisher,
+    private readonly env: Record<string, string>,
+    private readonly cpuProfileDir: string | null,
+  ) {}
+
+  static async start(config: BenchConfig): Promise<BenchSystem> {
+    const names = newSystemNames();
+    const { kafka, publisher } = await connectPublisher(names);
+    const env = dispatcherEnv(names, {
+      // The production schedule and breaker cool-down, not the tests' fast ones.
+      RETRY_SCHEDULE_MS: DEFAULT_RETRY_SCHEDULE_MS.join(','),
+      RETRY_POLL_MS: '1000',
+      BREAKER_RESET_TIMEOUT_MS: '30000',
+      ...(config.cpuProfileDir
+        ? {
+            NODE_OPTIONS: `--require ${join(__dirname, 'cpu-profile.preload.js')}`,
+            BENCH_CPU_PROF_DIR: config.cpuProfileDir,
+          }
+        : {}),
+      ...config.dispatcherEnv,
+    });
+    return new BenchSystem(names, kafka, publisher, env, config.cpuProfileDir);
+  }
+
+  async spawnDispatcher(): Promise<SpawnedDispatcher> {
+    const dispatcher = await spawnDispatcher(this.env, await freePort());
+    this.running.add(dispatcher);
+    return dispatcher;
+  }
+
+  /** A graceful stop (SIGTERM), bounded: a dispatcher still draining after 20 s is killed. */
+  async stopDispatcher(dispatcher: SpawnedDispatcher): Promise<void> {
+    this.running.delete(dispatcher);
+    if (this.cpuProfileDir) await takeCpuProfile(dispatcher, this.cpuProfileDir);
+    let timer: NodeJS.Timeout | undefined;
+    const graceful = await Promise.race([
+      dispatcher.stop().then(() => true),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 20_000))),
+    ]);
+    clearTimeout(timer);
+    if (!graceful) await dispatcher.kill('SIGKILL');
+  }
+
+  async close(): Promise<void> {
+    for (const dispatcher of [...this.running]) await dispatcher.kill('SIGKILL');
+    await this.publisher.disconnect();
+    await cleanUp(this.names);
+  }
+}
+
+/** Registers one webhook per account, each at its own path of the receiver; returns the paths. */
+async function registerWebhooks(
+  dispatcher: SpawnedDispatcher,
+  receiver: TallyingReceiver,
+  accounts: number,
+): Promise<string[]> {
+  const paths = Array.from({ length: accounts }, (_, i) => pathOf(FIRST_ACCOUNT + i));
+  for (let i = 0; i < accounts; i += 10) {
+    await Promise.all(
+      paths
+        .slice(i, i + 10)
+        .map((path, j) =>
+          createWebhook(dispatcher.baseUrl, FIRST_ACCOUNT + i + j, receiver.receiver.url(path), [
+            'message_created',
+          ]),
+        ),
+    );
+  }
+  return paths;
+}
+
+function pathOf(accountId: number): string {
+  return `/hooks/${accountId}`;
+}
+
+type BenchEvent = VowChatEvent & { bench_run: string; bench_sent_at: number };
+
+/** `count` message_created events spread round-robin over the accounts, stamped with the run and a send time. */
+function plannedEvents(
+  runId: string,
+  accounts: number,
+  count: number,
+  sentAt: number,
+  first = 0,
+): BenchEvent[] {
+  return Array.from({ length: count }, (_, k) => {
+    const seq = first + k;
+    const accountId = FIRST_ACCOUNT + (seq % accounts);
+    const event = exampleEvent('message_created', { id: accountId, name: `Bench account ${accountId}` });
+    return Object.assign(event, { id: String(seq + 1), bench_run: runId, bench_sent_at: sentAt });
+  });
+}
+
+async function publishAll(publisher: EventPublisher, events: VowChatEvent[], label: string): Promise<void> {
+  let lastPrintAt = Date.now();
+  for (let i = 0; i < events.length; i += PUBLISH_BATCH) {
+    await publisher.publishMany(events.slice(i, i + PUBLISH_BATCH));
+    if (label && Date.now() - lastPrintAt >= 3_000) {
+      log(
+        `${label}: ${Math.min(i + PUBLISH_BATCH, events.length).toLocaleString('en-US')}/${events.length.toLocaleString('en-US')} events`,
+      );
+      lastPrintAt = Date.now();
+    }
+  }
+}
+
+/** Publishes at the configured rate for `seconds`: on each timer tick, whatever is due by now. */
+async function publishPaced(
+  publisher: EventPublisher,
+  runId: string,
+  config: BenchConfig,
+  seconds: number,
+): Promise<{ count: number; startedAt: number; endedAt: number }> {
+  const total = config.pacedRate * seconds;
+  const startedAt = Date.now();
+  // Twice the planned duration: a pacer that cannot keep up stops rather than running on.
+  const deadlineAt = startedAt + 2 * seconds * 1000;
+  let sent = 0;
+  let lastPrintAt = startedAt;
+  while (sent < total && Date.now() < deadlineAt) {
+    const due = Math.min(total, Math.floor(((Date.now() - startedAt) * config.pacedRate) / 1000));
+    if (due > sent) {
+      await publisher.publishMany(plannedEvents(runId, config.accounts, due - sent, Date.now(), sent));
+      sent = due;
+    }
+    if (Date.now() - lastPrintAt >= 3_000) {
+      log(`publishing: ${sent.toLocaleString('en-US')}/${total.toLocaleString('en-US')} events`);
+      lastPrintAt = Date.now();
+    }
+    await new Promise((resolve) => setTimeout(resolve, PACE_TICK_MS));
+  }
+  return { count: sent, startedAt, endedAt: Date.now() };
+}
+
+function deliveryRun(
+  tally: DeliveryTally,
+  expected: number,
+  complete: boolean,
+  spawnedAt: number | null,
+  cpu: CpuShare,
+  counters: Record<string, number>,
+): DeliveryRun {
+  return {
+    expected,
+    delivered: tally.unique,
+    duplicates: tally.duplicates,
+    complete,
+    perSecond: ratePerSecond(tally.unique, tally.firstAt ?? 0, tally.lastAt ?? 0),
+    firstDeliveryAfterMs: spawnedAt !== null && tally.firstAt !== null ? tally.firstAt - spawnedAt : null,
+    latencyMs: summarizeLatencies(tally.latenciesMs),
+    excludedRequests: tally.excluded,
+    receiverConnections: 0,
+    dispatcherCounters: counters,
+    cpu,
+  };
+}
+
+/** The dispatcher's delivery counters (attempts by outcome, deferrals, dead letters). */
+async function scrapeCounters(dispatcher: SpawnedDispatcher): Promise<Record<string, number>> {
+  const text = await (await fetch(`${dispatcher.baseUrl}/metrics`)).text();
+  const counters: Record<string, number> = {};
+  for (const line of text.split('\n')) {
+    const match =
+      /^(vowchat_(?:delivery_attempts|deliveries_deferred|dead_letters|breaker_transitions)_total\S*) (\S+)$/.exec(
+        line,
+      );
+    if (match) counters[match[1]] = Number(match[2]);
+  }
+  return counters;
+}
+
+/** Asks a dispatcher started with the profiling preload for its profile and waits for the file. */
+async function takeCpuProfile(dispatcher: SpawnedDispatcher, dir: string): Promise<void> {
+  const file = join(dir, `dispatcher-${dispatcher.child.pid}.cpuprofile`);
+  dispatcher.child.kill('SIGUSR2');
+  const written = await waitForCount('cpu profile', () => (existsSync(file) ? 1 : 0), 1, Date.now() + 30_000);
+  if (written) log(`cpu profile: ${file}`);
+}
+
+function lowerOf(a: number | null, b: number | null): number | null {
+  if (a === null) return b;
+  if (b === null) return a;
+  return Math.min(a, b);
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}

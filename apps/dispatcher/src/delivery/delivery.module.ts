@@ -84,7 +84,6 @@ export class DeliveryRuntime implements OnApplicationBootstrap, OnModuleDestroy 
       timeoutMs: delivery.timeoutMs,
       responseBodyCap: delivery.responseBodyCap,
       allowInsecure: config.allowInsecureUrls,
-      connectionsPerOrigin: delivery.endpointConcurrency,
     });
     const executor = new DeliveryExecutor({
       registry,

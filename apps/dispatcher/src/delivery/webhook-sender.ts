@@ -23,8 +23,6 @@ export interface WebhookSenderOptions {
   responseBodyCap: number;
   /** Development only: allow loopback, private and reserved target addresses. */
   allowInsecure: boolean;
-  /** Most sockets open to one origin (default: no limit; endpoint queues cap concurrency). */
-  connectionsPerOrigin?: number;
 }
 
 export interface SendRequest {
@@ -56,7 +54,10 @@ export class WebhookSender {
 
   constructor(private readonly options: WebhookSenderOptions) {
     this.agent = new Agent({
-      connections: options.connectionsPerOrigin ?? null,
+      // No cap per origin: the endpoint lanes already cap concurrency per webhook, and many webhooks
+      // can share an origin. A cap here would make requests wait for a socket inside their 5 s
+      // deadline, and let one dead webhook's hanging sockets starve its origin's healthy ones.
+      connections: null,
       // Belt and braces: our own timer bounds the whole request; these bound each phase.
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,

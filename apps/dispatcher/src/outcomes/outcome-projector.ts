@@ -54,6 +54,9 @@ export class OutcomeProjector {
     const consumer = kafka.consumer({
       groupId,
       allowAutoTopicCreation: false,
+      // Fetch at least ~64 KB or wait 250 ms: bigger batches, fewer transactions (the projection
+      // may lag by that much; the hot path never waits on it).
+      minBytes: 64 * 1024,
       maxWaitTimeInMs: 250,
       sessionTimeout,
       heartbeatInterval: Math.floor(sessionTimeout / 5),

@@ -29,6 +29,9 @@ cleanup() {
 }
 trap cleanup EXIT INT TERM
 
+# package.json's start:<app> command, run without npm in between so the PID we stop is the app's.
+start_command() { node -p "require('./package.json').scripts['start:$1']"; }
+
 wait_http() { # url, name, log
   for _ in $(seq 1 60); do
     if node -e "fetch(process.argv[1]).then(r=>process.exit(r.ok?0:1),()=>process.exit(1))" "$1"; then return 0; fi
@@ -49,10 +52,10 @@ if [ "${DEMO_SKIP_BUILD:-}" != "1" ]; then # the test suite has built already
 fi
 
 step "starting the dispatcher on :$dispatcher_port (log: .run/dispatcher.log)"
-PORT=$dispatcher_port node dist/apps/dispatcher/src/main.js > "$run/dispatcher.log" 2>&1 &
+PORT=$dispatcher_port $(start_command dispatcher) > "$run/dispatcher.log" 2>&1 &
 pids+=($!)
 step "starting the producer on :$producer_port (log: .run/producer.log)"
-PORT=$producer_port node dist/apps/producer/src/main.js > "$run/producer.log" 2>&1 &
+PORT=$producer_port $(start_command producer) > "$run/producer.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$dispatcher_port/health" dispatcher "$run/dispatcher.log"
 wait_http "http://127.0.0.1:$producer_port/health" producer "$run/producer.log"

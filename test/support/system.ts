@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { join } from 'node:path';
+import packageJson from '../../package.json';
 import type { INestApplication } from '@nestjs/common';
 import { Kafka, logLevel } from 'kafkajs';
 import {
@@ -93,8 +94,11 @@ export interface SpawnedDispatcher extends Dispatcher {
 
 /** A dispatcher as a child process from the build in dist/ (scripts/test.sh builds it first). */
 export async function spawnDispatcher(env: Record<string, string>, port: number): Promise<SpawnedDispatcher> {
-  const main = join(__dirname, '../../dist/apps/dispatcher/src/main.js');
-  const child = spawn(process.execPath, [main], {
+  // The node command of package.json's start:dispatcher (flags included), without npm in between,
+  // so a SIGKILL reaches the dispatcher itself.
+  const [, ...args] = (packageJson.scripts['start:dispatcher'] as string).split(' ');
+  const child = spawn(process.execPath, args, {
+    cwd: join(__dirname, '../..'),
     env: { ...process.env, ...env, PORT: String(port) },
     stdio: ['ignore', 'ignore', 'pipe'],
   });

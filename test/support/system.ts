@@ -96,7 +96,7 @@ export interface SpawnedDispatcher extends Dispatcher {
 export async function spawnDispatcher(env: Record<string, string>, port: number): Promise<SpawnedDispatcher> {
   // The node command of package.json's start:dispatcher (flags included), without npm in between,
   // so a SIGKILL reaches the dispatcher itself.
-  const [, ...args] = (packageJson.scripts['start:dispatcher'] as string).split(' ');
+  const [, ...args] = packageJson.scripts['start:dispatcher'].split(' ');
   const child = spawn(process.execPath, args, {
     cwd: join(__dirname, '../..'),
     env: { ...process.env, ...env, PORT: String(port) },

@@ -36,7 +36,27 @@ async function main() {
   );
 }
 
-main().catch((error) => {
+// A broker that has just started can answer "unknown topic" while it settles: try a few times.
+async function withRetries(attempts) {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await main();
+    } catch (error) {
+      if (attempt >= attempts) throw error;
+      console.log(
+        JSON.stringify({
+          component: 'infra',
+          msg: 'topic creation failed; retrying',
+          attempt,
+          error: error.message,
+        }),
+      );
+      await new Promise((resolve) => setTimeout(resolve, 1000 * attempt));
+    }
+  }
+}
+
+withRetries(5).catch((error) => {
   console.error(JSON.stringify({ component: 'infra', msg: 'could not create topics', error: error.message }));
   process.exit(1);
 });

@@ -11,10 +11,15 @@ export function createKafka(clientId: string, brokers: string[], logger: JsonLog
   });
 }
 
-/** Creates any of `topics` that do not exist yet (idempotent; safe when several apps race). */
+/**
+ * Creates any of `topics` that do not exist yet and waits until every partition has a leader
+ * (idempotent; safe when several apps race). kafkajs's own wait gives up on the "unknown topic"
+ * answers a busy broker returns right after a creation, so the wait here retries those.
+ */
 export async function ensureTopics(
   kafka: Kafka,
   topics: { topic: string; partitions: number; compacted?: boolean }[],
+  { timeoutMs = 30_000 } = {},
 ): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
@@ -23,7 +28,7 @@ export async function ensureTopics(
     const missing = topics.filter((t) => !existing.has(t.topic));
     if (missing.length === 0) return;
     await admin.createTopics({
-      waitForLeaders: true,
+      waitForLeaders: false,
       topics: missing.map((t) => ({
         topic: t.topic,
         numPartitions: t.partitions,
@@ -31,6 +36,22 @@ export async function ensureTopics(
         configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
       })),
     });
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      try {
+        const { topics: metadata } = await admin.fetchTopicMetadata({ topics: missing.map((t) => t.topic) });
+        if (metadata.every((m) => m.partitions.length > 0 && m.partitions.every((p) => p.leader >= 0)))
+          return;
+      } catch (error) {
+        if (Date.now() > deadline) throw error;
+      }
+      if (Date.now() > deadline) {
+        throw new Error(
+          `topics ${missing.map((t) => t.topic).join(', ')} have no leader after ${timeoutMs} ms: is the broker healthy?`,
+        );
+      }
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   } finally {
     await admin.disconnect();
   }

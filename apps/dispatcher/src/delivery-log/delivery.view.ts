@@ -1,60 +1,27 @@
 // The API's JSON for deliveries and attempts: snake_case, times as ISO-8601 in UTC.
-import type { AttemptOutcome, EventType } from '@vowchat/events';
+import type {
+  AttemptRow as AttemptTableRow,
+  DeliveryRow as DeliveryTableRow,
+} from '../outcomes/projection-rows';
 
 /** A `deliveries` row as the list and detail queries select it. */
-export interface DeliveryRow {
-  delivery_id: string;
-  event_id: string;
-  event_type: EventType;
-  outcome: AttemptOutcome;
-  attempts: number;
-  last_status_code: number | null;
-  last_error: string | null;
-  next_attempt_at: Date | null;
-  first_attempt_at: Date;
-  last_attempt_at: Date;
-}
+export type DeliveryRow = Omit<DeliveryTableRow, 'webhook_id' | 'account_id' | 'payload'>;
 
 /** A `delivery_attempts` row as the detail query selects it. */
-export interface AttemptRow {
-  attempt_id: string;
-  attempt: number;
-  outcome: AttemptOutcome;
-  status_code: number | null;
-  duration_ms: number;
-  error: string | null;
-  response_body: string | null;
-  next_attempt_at: Date | null;
-  started_at: Date;
-  finished_at: Date;
-}
+export type AttemptRow = Omit<
+  AttemptTableRow,
+  'delivery_id' | 'event_id' | 'webhook_id' | 'account_id' | 'event_type'
+>;
 
-export interface DeliveryView {
-  delivery_id: string;
-  event_id: string;
-  event_type: EventType;
-  outcome: AttemptOutcome;
-  attempts: number;
-  last_status_code: number | null;
-  last_error: string | null;
-  next_attempt_at: string | null;
-  first_attempt_at: string;
-  last_attempt_at: string;
-}
+/** A row as JSON: the same fields, times as ISO-8601 strings. */
+type Json<Row> = {
+  [K in keyof Row]: Row[K] extends Date ? string : Row[K] extends Date | null ? string | null : Row[K];
+};
 
-export interface AttemptView {
-  attempt_id: string;
-  attempt: number;
-  outcome: AttemptOutcome;
-  status_code: number | null;
-  duration_ms: number;
-  error: string | null;
-  /** The start of the endpoint's answer, truncated to the configured cap. */
-  response_body: string | null;
-  next_attempt_at: string | null;
-  started_at: string;
-  finished_at: string;
-}
+export type DeliveryView = Json<DeliveryRow>;
+
+/** An attempt; `response_body` is the start of the endpoint's answer, truncated to the configured cap. */
+export type AttemptView = Json<AttemptRow>;
 
 /** One delivery with every attempt, in attempt order (the array replaces the list's count). */
 export type DeliveryDetailView = Omit<DeliveryView, 'attempts'> & { attempts: AttemptView[] };

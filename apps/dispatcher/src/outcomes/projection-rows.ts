@@ -65,23 +65,15 @@ export interface PositionedRecord {
   record: DeliveryTopicRecord;
 }
 
-export interface AttemptRow {
-  attempt_id: string;
-  delivery_id: string;
-  event_id: string;
-  webhook_id: string;
-  account_id: number;
-  event_type: EventType;
-  attempt: number;
-  outcome: AttemptOutcome;
-  status_code: number | null;
-  duration_ms: number;
-  error: string | null;
-  response_body: string | null;
+/** A `delivery_attempts` row: the attempt record without its kind and payload, times as Dates. */
+export type AttemptRow = Omit<
+  AttemptRecord,
+  'kind' | 'payload' | 'next_attempt_at' | 'started_at' | 'finished_at'
+> & {
   next_attempt_at: Date | null;
   started_at: Date;
   finished_at: Date;
-}
+};
 
 /** One delivery's summary: its latest attempt, plus when it started and the payload to redeliver. */
 export interface DeliveryRow {

@@ -2,12 +2,11 @@
 // Postgres schema, dropped afterwards) with the dispatcher under test as a child process from
 // dist/, so it has an event loop of its own; the receiver and the publisher run here.
 import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { exampleEvent, eventTopics, type EventPublisher, type VowChatEvent } from '@vowchat/events';
 import type { Kafka } from 'kafkajs';
 import { DEFAULT_RETRY_SCHEDULE_MS } from '../apps/dispatcher/src/config';
-import { uniqueName } from '../test/support/names';
+import { freePort, uniqueName } from '../test/support/names';
 import {
   cleanUp,
   connectPublisher,
@@ -455,15 +454,4 @@ function lowerOf(a: number | null, b: number | null): number | null {
   if (a === null) return b;
   if (b === null) return a;
   return Math.min(a, b);
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }

@@ -3,8 +3,7 @@
 // factories (`ctx.newWebhook()`) and a JSON client for its API.
 import type { INestApplication, ModuleMetadata } from '@nestjs/common';
 import { Test } from '@nestjs/testing';
-import { Kafka, logLevel } from 'kafkajs';
-import type { EventType } from '@vowchat/events';
+import { allTopics, type EventType } from '@vowchat/events';
 import { JsonLogger, type Env } from '@vowchat/platform';
 import { loadDispatcherConfig, type DispatcherConfig } from '../../apps/dispatcher/src/config';
 import { InfrastructureModule } from '../../apps/dispatcher/src/infrastructure.module';
@@ -13,53 +12,23 @@ import { WebhookRegistry } from '../../apps/dispatcher/src/registry/webhook.regi
 import { WebhooksApiModule } from '../../apps/dispatcher/src/webhooks-api/webhooks-api.module';
 import { WebhooksService } from '../../apps/dispatcher/src/webhooks-api/webhooks.service';
 import type { WebhookView, WebhookWithSecretView } from '../../apps/dispatcher/src/webhooks-api/webhook.view';
-import { DATABASE_URL, dropSchema, KAFKA_BROKERS, newSchemaName } from './infra';
 import { uniqueName } from './names';
+import { API_TOKEN, dispatcherEnv, dropSchemaAndTopics, newSystemNames } from './system';
 
-export const TEST_API_TOKEN = 'test-dispatcher-token';
+export const TEST_API_TOKEN = API_TOKEN;
 
 /**
  * Environment for one test file's dispatcher(s): its own schema, topics and group, the test token,
  * insecure URLs allowed (receivers are on 127.0.0.1). Instances started from the same env share them.
  */
 export function dispatcherTestEnv(overrides: Env = {}): Env {
-  const run = uniqueName('t');
-  return {
-    DISPATCHER_API_TOKEN: TEST_API_TOKEN,
-    KAFKA_BROKERS: KAFKA_BROKERS.join(','),
-    KAFKA_CLIENT_ID: `dispatcher-${run}`,
-    KAFKA_GROUP_ID: `dispatcher-${run}`,
-    KAFKA_TOPIC_PARTITIONS: '3',
-    KAFKA_TOPIC_CONVERSATIONS: `${run}.conversations`,
-    KAFKA_TOPIC_MESSAGES: `${run}.messages`,
-    KAFKA_TOPIC_TYPING: `${run}.typing`,
-    KAFKA_TOPIC_DEAD_LETTER: `${run}.dead-letter`,
-    KAFKA_TOPIC_DELIVERIES: `${run}.deliveries`,
-    KAFKA_TOPIC_WEBHOOKS: `${run}.webhooks`,
-    DATABASE_URL,
-    DATABASE_SCHEMA: newSchemaName(),
-    ALLOW_INSECURE_WEBHOOK_URLS: 'true',
-    LOG_LEVEL: 'warn',
-    PORT: '0',
-    ...overrides,
-  };
+  return dispatcherEnv(newSystemNames(), overrides as Record<string, string>);
 }
 
-/** Drops the env's schema and deletes its topics (best effort for topics: names are unique anyway). */
+/** Drops the env's schema and deletes its topics. */
 export async function cleanUpDispatcherEnv(env: Env): Promise<void> {
   const config = loadDispatcherConfig(env);
-  await dropSchema(config.database.schema);
-  const admin = new Kafka({ brokers: config.kafka.brokers, logLevel: logLevel.NOTHING }).admin();
-  await admin.connect();
-  try {
-    const mine = new Set(Object.values(config.topics));
-    const existing = (await admin.listTopics()).filter((t) => mine.has(t));
-    if (existing.length > 0) await admin.deleteTopics({ topics: existing });
-  } catch {
-    // Leftover topics only cost disk; their names are never reused.
-  } finally {
-    await admin.disconnect();
-  }
+  await dropSchemaAndTopics(config.database.schema, allTopics(config.topics));
 }
 
 /**

@@ -8,6 +8,7 @@ import packageJson from '../../package.json';
 import type { INestApplication } from '@nestjs/common';
 import { Kafka, logLevel } from 'kafkajs';
 import {
+  allTopics,
   EventPublisher,
   TOPIC_ENV_VARS,
   type DeliveryTopicRecord,
@@ -186,9 +187,25 @@ export async function connectPublisher(
   return { kafka, publisher };
 }
 
-/** Drops the system's Postgres schema (topics are left; their names are unique). */
+/** Drops the system's Postgres schema and deletes its topics. */
 export async function cleanUp(names: SystemNames): Promise<void> {
-  await dropSchema(names.schema);
+  await dropSchemaAndTopics(names.schema, allTopics(names.topics));
+}
+
+/** Drops a test's schema and deletes its topics, so repeated runs don't pile up on the broker. */
+export async function dropSchemaAndTopics(schema: string, topics: string[]): Promise<void> {
+  await dropSchema(schema);
+  const admin = testKafka().admin();
+  await admin.connect();
+  try {
+    const mine = new Set(topics);
+    const existing = (await admin.listTopics()).filter((t) => mine.has(t));
+    if (existing.length > 0) await admin.deleteTopics({ topics: existing });
+  } catch {
+    // Leftover topics only cost disk; their names are never reused.
+  } finally {
+    await admin.disconnect();
+  }
 }
 
 /** Follows a topic from its beginning and keeps every parsed JSON value, for assertions. */

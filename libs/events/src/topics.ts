@@ -41,3 +41,8 @@ export function topicFor(type: EventType, topics: Pick<TopicNames, EventStream>)
 export function eventTopics(topics: Pick<TopicNames, EventStream>): string[] {
   return [topics.conversations, topics.messages, topics.typing];
 }
+
+/** Every topic name in `topics`. */
+export function allTopics(topics: TopicNames): string[] {
+  return (Object.keys(DEFAULT_TOPICS) as (keyof TopicNames)[]).map((k) => topics[k]);
+}

@@ -2,7 +2,7 @@
 // Kafka client, the Postgres DataSource (migrated before anything uses it) and the retry store on it.
 import { Global, Module, type DynamicModule, type OnApplicationShutdown, Inject } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import { createKafka, ensureTopics, JsonLogger } from '@vowchat/platform';
+import { API_TOKEN, createKafka, ensureTopics, JsonLogger } from '@vowchat/platform';
 import { eventTopics } from '@vowchat/events';
 import type { DispatcherConfig } from './config';
 import { createDataSource, migrate } from './database/data-source';
@@ -19,6 +19,7 @@ export class InfrastructureModule implements OnApplicationShutdown {
       module: InfrastructureModule,
       providers: [
         { provide: DISPATCHER_CONFIG, useValue: config },
+        { provide: API_TOKEN, useValue: config.apiToken },
         { provide: LOGGER, useValue: logger },
         { provide: CLOCK, useValue: systemClock },
         {
@@ -47,7 +48,7 @@ export class InfrastructureModule implements OnApplicationShutdown {
           inject: [DataSource],
         },
       ],
-      exports: [DISPATCHER_CONFIG, LOGGER, CLOCK, KAFKA, DataSource, RetryStore],
+      exports: [DISPATCHER_CONFIG, API_TOKEN, LOGGER, CLOCK, KAFKA, DataSource, RetryStore],
     };
   }
 

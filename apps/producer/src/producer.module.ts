@@ -2,10 +2,9 @@
 // topics that are made to exist first (the broker does not auto-create them).
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { EventPublisher, eventTopics } from '@vowchat/events';
-import { createKafka, ensureTopics, type JsonLogger } from '@vowchat/platform';
+import { API_TOKEN, createKafka, ensureTopics, type JsonLogger } from '@vowchat/platform';
 import type { ProducerConfig } from './config';
 import { EventsController } from './events-api/events.controller';
-import { EventsApiGuard } from './events-api/events-api.guard';
 import { HealthController } from './health/health.controller';
 import { EVENT_PUBLISHER, LOGGER, PRODUCER_CONFIG } from './tokens';
 
@@ -20,7 +19,7 @@ export class ProducerModule implements OnApplicationShutdown {
       providers: [
         { provide: PRODUCER_CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
-        EventsApiGuard,
+        { provide: API_TOKEN, useValue: config.apiToken },
         {
           provide: EVENT_PUBLISHER,
           useFactory: async () => {

@@ -1,9 +1,16 @@
 // Both HTTP APIs authenticate with a token from configuration, sent as `api_access_token`
 // (as Chatwoot's API does) or as `Authorization: Bearer <token>`.
 import { timingSafeEqual } from 'node:crypto';
-import { type CanActivate, type ExecutionContext, Injectable, UnauthorizedException } from '@nestjs/common';
+import {
+  type CanActivate,
+  type ExecutionContext,
+  Inject,
+  Injectable,
+  UnauthorizedException,
+} from '@nestjs/common';
 import type { Request } from 'express';
 
+/** Provide the configured token under this, and `@UseGuards(ApiTokenGuard)` works in any module. */
 export const API_TOKEN = Symbol('API_TOKEN');
 
 /** The token a request presents, from either header; undefined when it has none. */
@@ -25,7 +32,7 @@ export function tokenMatches(presented: string | undefined, expected: string): b
 
 @Injectable()
 export class ApiTokenGuard implements CanActivate {
-  constructor(private readonly expected: string) {}
+  constructor(@Inject(API_TOKEN) private readonly expected: string) {}
 
   canActivate(context: ExecutionContext): boolean {
     const request = context.switchToHttp().getRequest<Request>();

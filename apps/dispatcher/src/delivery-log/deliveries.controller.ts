@@ -11,7 +11,7 @@ import {
   Query,
   UseGuards,
 } from '@nestjs/common';
-import { DispatcherApiTokenGuard } from '../webhooks-api/api-token.guard';
+import { ApiTokenGuard } from '@vowchat/platform';
 import { isWebhookId, parseAccountId } from '../webhooks-api/webhook-input';
 import {
   encodeCursor,
@@ -24,7 +24,7 @@ import { deliveryNotFound, DeliveryLogService, webhookNotFound } from './deliver
 import { attemptView, deliveryView, type DeliveryDetailView, type DeliveryView } from './delivery.view';
 
 @Controller('api/v1/accounts/:account_id/webhooks/:id')
-@UseGuards(DispatcherApiTokenGuard)
+@UseGuards(ApiTokenGuard)
 export class DeliveriesController {
   constructor(private readonly deliveries: DeliveryLogService) {}
 

@@ -2,14 +2,13 @@
 // whose endpoint answers 410 Gone.
 import { Module } from '@nestjs/common';
 import { RegistryModule } from '../registry/registry.module';
-import { DispatcherApiTokenGuard } from './api-token.guard';
 import { WebhooksController } from './webhooks.controller';
 import { WebhooksService } from './webhooks.service';
 
 @Module({
   imports: [RegistryModule],
   controllers: [WebhooksController],
-  providers: [WebhooksService, DispatcherApiTokenGuard],
-  exports: [WebhooksService, DispatcherApiTokenGuard],
+  providers: [WebhooksService],
+  exports: [WebhooksService],
 })
 export class WebhooksApiModule {}

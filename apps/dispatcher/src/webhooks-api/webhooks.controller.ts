@@ -15,10 +15,10 @@ import {
   UseFilters,
   UseGuards,
 } from '@nestjs/common';
+import { ApiTokenGuard } from '@vowchat/platform';
 import type { Request } from 'express';
 import type { DispatcherConfig } from '../config';
 import { DISPATCHER_CONFIG } from '../tokens';
-import { DispatcherApiTokenGuard } from './api-token.guard';
 import { badRequest, unprocessable, WebhookErrorsFilter, WebhookNotFoundError } from './webhook.errors';
 import {
   isJsonObject,
@@ -36,7 +36,7 @@ import {
 import { WebhooksService } from './webhooks.service';
 
 @Controller('api/v1/accounts/:account_id/webhooks')
-@UseGuards(DispatcherApiTokenGuard)
+@UseGuards(ApiTokenGuard)
 @UseFilters(WebhookErrorsFilter)
 export class WebhooksController {
   constructor(

@@ -2,11 +2,10 @@
 // landed. 202: the events are durably in Kafka; delivery to webhooks happens later.
 import { Body, Controller, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import type { PublishedEvent, VowChatEvent } from '@vowchat/events';
-import type { JsonLogger } from '@vowchat/platform';
+import { ApiTokenGuard, type JsonLogger } from '@vowchat/platform';
 import type { ProducerConfig } from '../config';
 import { ApiError } from '../http/api-error';
 import { EVENT_PUBLISHER, LOGGER, PRODUCER_CONFIG, type EventSink } from '../tokens';
-import { EventsApiGuard } from './events-api.guard';
 import { parseBatchRequest, parseEventRequest, type RawBody } from './ingest-request';
 
 /** Where one event landed; `offset` is a string because Kafka offsets are 64-bit. */
@@ -18,7 +17,7 @@ export interface PublishedEventView {
 }
 
 @Controller('api/v1/accounts/:account_id/events')
-@UseGuards(EventsApiGuard)
+@UseGuards(ApiTokenGuard)
 export class EventsController {
   constructor(
     @Inject(EVENT_PUBLISHER) private readonly sink: EventSink,

@@ -1,23 +1,24 @@
 // Which deliveries may be redelivered by hand, and the retry job a redelivery becomes. Pure.
-import type { AttemptOutcome, EventType } from '@vowchat/events';
+import type { AttemptOutcome } from '@vowchat/events';
+import type { DeliveryRow } from '../outcomes/projection-rows';
 import type { DeliveryJob } from '../delivery/delivery-job';
 
 /** Only deliveries that will not be tried again by themselves. */
 export const REDELIVERABLE_OUTCOMES: readonly AttemptOutcome[] = ['failed', 'dead'];
 
-/** What a redelivery needs to know of a delivery. */
-export interface RedeliveryCandidate {
-  delivery_id: string;
-  event_id: string;
-  webhook_id: string;
-  account_id: number;
-  event_type: EventType;
-  outcome: AttemptOutcome;
-  attempts: number;
-  next_attempt_at: Date | null;
-  /** The event body, kept by the projection from the delivery's terminal attempt. */
-  payload: string | null;
-}
+/** What a redelivery needs to know of a delivery: a `deliveries` row, less its timestamps and last answer. */
+export type RedeliveryCandidate = Pick<
+  DeliveryRow,
+  | 'delivery_id'
+  | 'event_id'
+  | 'webhook_id'
+  | 'account_id'
+  | 'event_type'
+  | 'outcome'
+  | 'attempts'
+  | 'next_attempt_at'
+  | 'payload'
+>;
 
 /** Why this delivery cannot be redelivered (a 409's message), or null when it can. */
 export function redeliveryRefusal(d: RedeliveryCandidate): string | null {

@@ -174,6 +174,16 @@ function runDetails(run: DeliveryRun, latencyLabel: string | null): string[][] {
       `${formatNumber(run.cpu.dispatcherPercent)} / ${formatNumber(run.cpu.benchPercent)}`,
       '',
     ],
+    ['machine busy, % of all cores', formatNumber(run.cpu.machineBusyPercent), ''],
+    [
+      'dispatcher CPU µs per delivery (start-up included)',
+      formatNumber(
+        run.cpu.dispatcherSeconds === null || run.delivered === 0
+          ? null
+          : (run.cpu.dispatcherSeconds * 1e6) / run.delivered,
+      ),
+      '',
+    ],
   ];
 }
 

@@ -162,8 +162,8 @@ async function runPreloaded(
     receiver.countWith(tally);
     const connectionsBefore = receiver.receiver.connectionCount();
     const spawnedAt = Date.now();
-    const dispatcher = await system.spawnDispatcher();
-    const cpu = measureCpu(dispatcher.child.pid);
+    const dispatchers = await system.spawnDispatchers(config.dispatchers);
+    const cpu = measureCpu(dispatchers.map((d) => d.child.pid));
     const complete = await waitForCount(
       `[${label}] deliveries`,
       () => tally.unique,
@@ -176,10 +176,10 @@ async function runPreloaded(
       complete,
       spawnedAt,
       cpu(),
-      await scrapeCounters(dispatcher),
+      await scrapeCounters(dispatchers),
     );
     endToEnd.receiverConnections = receiver.receiver.connectionCount() - connectionsBefore;
-    await system.stopDispatcher(dispatcher);
+    await system.stopDispatchers(dispatchers);
 
     const lower = lowerOf(kafkaCeiling.perSecond, undiciCeiling.perSecond);
     return {
@@ -203,9 +203,9 @@ export async function pacedScenario(config: BenchConfig): Promise<PacedResult> {
   const receiver = await startTallyingReceiver();
   const system = await BenchSystem.start(config);
   try {
-    const dispatcher = await system.spawnDispatcher();
+    const dispatchers = await system.spawnDispatchers(config.dispatchers);
     log(`[${label}] registering ${config.accounts} webhooks`);
-    await registerWebhooks(dispatcher, receiver, config.accounts);
+    await registerWebhooks(dispatchers[0], receiver, config.accounts);
 
     // A warm-up at the same rate opens the connections, compiles the hot code and grows the heap,
     // so the figures describe a dispatcher that has been running, not one that just started.
@@ -229,7 +229,7 @@ export async function pacedScenario(config: BenchConfig): Promise<PacedResult> {
     const connectionsBefore = receiver.receiver.connectionCount();
     const total = config.pacedRate * config.pacedSeconds;
     log(`[${label}] publishing ${total.toLocaleString('en-US')} events over ${config.pacedSeconds} s`);
-    const cpu = measureCpu(dispatcher.child.pid);
+    const cpu = measureCpu(dispatchers.map((d) => d.child.pid));
     const published = await publishPaced(system.publisher, runId, config, config.pacedSeconds);
     const complete = await waitForCount(
       `[${label}] deliveries`,
@@ -243,10 +243,10 @@ export async function pacedScenario(config: BenchConfig): Promise<PacedResult> {
       complete,
       null,
       cpu(),
-      await scrapeCounters(dispatcher),
+      await scrapeCounters(dispatchers),
     );
     endToEnd.receiverConnections = receiver.receiver.connectionCount() - connectionsBefore;
-    await system.stopDispatcher(dispatcher);
+    await system.stopDispatchers(dispatchers);
     return {
       scenario: label,
       webhooks: config.accounts,
@@ -278,7 +278,7 @@ class BenchSystem {
 
   static async start(config: BenchConfig): Promise<BenchSystem> {
     const names = newSystemNames();
-    const { kafka, publisher } = await connectPublisher(names);
+    const { kafka, publisher } = await connectPublisher(names, config.partitions);
     const env = dispatcherEnv(names, {
       // The production schedule and breaker cool-down, not the tests' fast ones.
       RETRY_SCHEDULE_MS: DEFAULT_RETRY_SCHEDULE_MS.join(','),
@@ -299,6 +299,15 @@ class BenchSystem {
     const dispatcher = await spawnDispatcher(this.env, await freePort());
     this.running.add(dispatcher);
     return dispatcher;
+  }
+
+  /** `count` dispatchers started together: one consumer group sharing the partitions. */
+  spawnDispatchers(count: number): Promise<SpawnedDispatcher[]> {
+    return Promise.all(Array.from({ length: count }, () => this.spawnDispatcher()));
+  }
+
+  async stopDispatchers(dispatchers: SpawnedDispatcher[]): Promise<void> {
+    await Promise.all(dispatchers.map((d) => this.stopDispatcher(d)));
   }
 
   /** A graceful stop (SIGTERM), bounded: a dispatcher still draining after 20 s is killed. */
@@ -428,16 +437,18 @@ function deliveryRun(
   };
 }
 
-/** The dispatcher's delivery counters (attempts by outcome, deferrals, dead letters). */
-async function scrapeCounters(dispatcher: SpawnedDispatcher): Promise<Record<string, number>> {
-  const text = await (await fetch(`${dispatcher.baseUrl}/metrics`)).text();
+/** The dispatchers' delivery counters (attempts by outcome, deferrals, dead letters), summed. */
+async function scrapeCounters(dispatchers: SpawnedDispatcher[]): Promise<Record<string, number>> {
   const counters: Record<string, number> = {};
-  for (const line of text.split('\n')) {
-    const match =
-      /^(vowchat_(?:delivery_attempts|deliveries_deferred|dead_letters|breaker_transitions)_total\S*) (\S+)$/.exec(
-        line,
-      );
-    if (match) counters[match[1]] = Number(match[2]);
+  for (const dispatcher of dispatchers) {
+    const text = await (await fetch(`${dispatcher.baseUrl}/metrics`)).text();
+    for (const line of text.split('\n')) {
+      const match =
+        /^(vowchat_(?:delivery_attempts|deliveries_deferred|dead_letters|breaker_transitions)_total\S*) (\S+)$/.exec(
+          line,
+        );
+      if (match) counters[match[1]] = (counters[match[1]] ?? 0) + Number(match[2]);
+    }
   }
   return counters;
 }

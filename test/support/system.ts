@@ -169,18 +169,19 @@ export function testKafka(clientId = 'vowchat-tests'): Kafka {
   return new Kafka({ clientId, brokers: KAFKA_BROKERS, logLevel: logLevel.NOTHING });
 }
 
-/** Creates the system's topics up front (3 partitions) and returns a connected typed publisher. */
+/** Creates the system's topics up front (3 partitions unless told) and returns a connected typed publisher. */
 export async function connectPublisher(
   names: SystemNames,
+  partitions = 3,
 ): Promise<{ kafka: Kafka; publisher: EventPublisher }> {
   const kafka = testKafka();
   await ensureTopics(kafka, [
-    { topic: names.topics.conversations, partitions: 3 },
-    { topic: names.topics.messages, partitions: 3 },
-    { topic: names.topics.typing, partitions: 3 },
-    { topic: names.topics.deadLetter, partitions: 3 },
-    { topic: names.topics.deliveries, partitions: 3 },
-    { topic: names.topics.webhooks, partitions: 3, compacted: true },
+    { topic: names.topics.conversations, partitions },
+    { topic: names.topics.messages, partitions },
+    { topic: names.topics.typing, partitions },
+    { topic: names.topics.deadLetter, partitions },
+    { topic: names.topics.deliveries, partitions },
+    { topic: names.topics.webhooks, partitions, compacted: true },
   ]);
   const publisher = new EventPublisher(kafka, names.topics);
   await publisher.connect();

@@ -5,8 +5,8 @@ import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
-import type { Readable } from 'node:stream';
-import { Agent, buildConnector } from 'undici';
+import type { IncomingHttpHeaders } from 'node:http';
+import { Agent, buildConnector, type Dispatcher } from 'undici';
 import { isPublicAddress } from '../security/url-policy';
 import {
   BlockedAddressError,
@@ -51,6 +51,7 @@ const DRAIN_LIMIT_BYTES = 64 * 1024;
 
 export class WebhookSender {
   private readonly agent: Agent;
+  private readonly targets = new ParsedTargets();
 
   constructor(private readonly options: WebhookSenderOptions) {
     this.agent = new Agent({
@@ -68,47 +69,22 @@ export class WebhookSender {
   }
 
   /** POSTs `request.body` to `request.url`. Network trouble comes back as `failure`, never thrown. */
-  async send(request: SendRequest): Promise<SendResult> {
-    const started = performance.now();
-    const elapsed = () => Math.round(performance.now() - started);
-    const url = parseTarget(request.url);
-    if (url instanceof DeliveryFailure) return noAnswer(url, elapsed());
-
-    const controller = new AbortController();
-    const timer = setTimeout(() => controller.abort(), this.options.timeoutMs);
-    try {
-      const response = await this.agent.request({
-        origin: url.origin,
-        path: url.pathname + url.search,
-        method: 'POST',
-        headers: { ...request.headers, 'content-type': 'application/json', 'user-agent': USER_AGENT },
-        body: request.body,
-        signal: controller.signal,
-      });
-      // The status decides the outcome; the body is only kept for the log, so a body cut short
-      // by the deadline or the connection does not change the verdict.
-      const responseBody = await readCapped(response.body, this.options.responseBodyCap);
-      const durationMs = elapsed();
-      // undici hands a socket back to its pool one event-loop turn after the answer ends (it
-      // distrusts servers that close despite keep-alive). Waiting that turn lets the next request
-      // to this origin reuse the socket instead of opening another one.
-      await new Promise((resolve) => setImmediate(resolve));
-      return {
-        statusCode: response.statusCode,
-        durationMs,
-        responseBody,
-        retryAfter: firstHeader(response.headers['retry-after']),
-        failure: failureFromStatus(response.statusCode),
-      };
-    } catch (error) {
-      const failure = controller.signal.aborted
-        ? timeoutFailure(this.options.timeoutMs)
-        : failureFromError(error);
-      if (failure === null) throw error;
-      return noAnswer(failure, elapsed());
-    } finally {
-      clearTimeout(timer);
-    }
+  send(request: SendRequest): Promise<SendResult> {
+    const url = this.targets.parse(request.url);
+    if (url instanceof DeliveryFailure) return Promise.resolve(noAnswer(url, 0));
+    return new Promise<SendResult>((resolve, reject) => {
+      const exchange = new CappedExchange(this.options, resolve, reject);
+      this.agent.dispatch(
+        {
+          origin: url.origin,
+          path: url.path,
+          method: 'POST',
+          headers: { ...request.headers, 'content-type': 'application/json', 'user-agent': USER_AGENT },
+          body: request.body,
+        },
+        exchange,
+      );
+    });
   }
 
   /** Closes every pooled connection once in-flight requests finish. */
@@ -117,7 +93,25 @@ export class WebhookSender {
   }
 }
 
-function parseTarget(raw: string): URL | DeliveryFailure {
+/** Webhook URLs parsed once: the same few thousand URLs are posted to over and over. */
+class ParsedTargets {
+  private readonly parsed = new Map<string, { origin: string; path: string } | DeliveryFailure>();
+
+  constructor(private readonly max = 10_000) {}
+
+  parse(raw: string): { origin: string; path: string } | DeliveryFailure {
+    let target = this.parsed.get(raw);
+    if (target === undefined) {
+      target = parseTarget(raw);
+      // Bounded: past the cap (webhooks churned), start over rather than grow.
+      if (this.parsed.size >= this.max) this.parsed.clear();
+      this.parsed.set(raw, target);
+    }
+    return target;
+  }
+}
+
+function parseTarget(raw: string): { origin: string; path: string } | DeliveryFailure {
   let url: URL;
   try {
     url = new URL(raw);
@@ -126,7 +120,7 @@ function parseTarget(raw: string): URL | DeliveryFailure {
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:')
     return new DeliveryFailure('invalid_request', `webhook url must use https:// (got ${url.protocol})`);
-  return url;
+  return { origin: url.origin, path: url.pathname + url.search };
 }
 
 function noAnswer(failure: DeliveryFailure, durationMs: number): SendResult {
@@ -138,29 +132,119 @@ function firstHeader(value: string | string[] | undefined): string | null {
   return (Array.isArray(value) ? value[0] : value) ?? null;
 }
 
+/** Why an exchange was cut short by us (never reported as such: it maps to a timeout or to the answer). */
+class ExchangeAborted extends Error {}
+
 /**
- * Keeps the first `cap` bytes of the body as text and disposes of the rest: drained when small
- * (the socket goes back to the pool), otherwise destroyed (the socket is closed). Never throws.
+ * One request/answer on undici's handler interface (no response stream, no AbortController: this
+ * is the hot path). Keeps the first `responseBodyCap` bytes of the answer as text and disposes of
+ * the rest: drained when small (the socket goes back to the pool), otherwise aborted (the socket
+ * is closed). The status decides the outcome; a body cut short by the deadline or the connection
+ * does not change it. Settles exactly once.
  */
-async function readCapped(body: Readable, cap: number): Promise<string> {
-  const kept: Buffer[] = [];
-  let keptBytes = 0;
-  let seenBytes = 0;
-  await new Promise<void>((resolve) => {
-    body.on('data', (chunk: Buffer) => {
-      seenBytes += chunk.length;
-      if (keptBytes < cap) {
-        const part = chunk.subarray(0, cap - keptBytes);
-        kept.push(part);
-        keptBytes += part.length;
-      }
-      if (seenBytes > Math.max(cap, DRAIN_LIMIT_BYTES)) body.destroy();
-    });
-    body.on('error', () => resolve());
-    body.on('close', () => resolve());
-  });
-  // A decoder without end() drops a multi-byte character split by the cap instead of mangling it.
-  return new StringDecoder('utf8').write(Buffer.concat(kept));
+class CappedExchange implements Dispatcher.DispatchHandler {
+  private readonly started = performance.now();
+  private readonly timer: NodeJS.Timeout;
+  private controller: Dispatcher.DispatchController | null = null;
+  private timedOut = false;
+  private settled = false;
+  private statusCode: number | null = null;
+  private retryAfter: string | null = null;
+  private readonly kept: Buffer[] = [];
+  private keptBytes = 0;
+  private seenBytes = 0;
+
+  constructor(
+    private readonly options: WebhookSenderOptions,
+    private readonly resolve: (result: SendResult) => void,
+    private readonly reject: (error: unknown) => void,
+  ) {
+    this.timer = setTimeout(() => this.onDeadline(), options.timeoutMs);
+  }
+
+  onRequestStart(controller: Dispatcher.DispatchController): void {
+    this.controller = controller;
+    // The deadline passed while the request waited for its connection.
+    if (this.timedOut) controller.abort(new ExchangeAborted('deadline passed before the request was sent'));
+  }
+
+  onResponseStart(
+    _controller: Dispatcher.DispatchController,
+    statusCode: number,
+    headers: IncomingHttpHeaders,
+  ): void {
+    this.statusCode = statusCode;
+    this.retryAfter = firstHeader(headers['retry-after']);
+  }
+
+  onResponseData(controller: Dispatcher.DispatchController, chunk: Buffer): void {
+    this.seenBytes += chunk.length;
+    const cap = this.options.responseBodyCap;
+    if (this.keptBytes < cap) {
+      const part = chunk.subarray(0, cap - this.keptBytes);
+      this.kept.push(part);
+      this.keptBytes += part.length;
+    }
+    if (this.seenBytes > Math.max(cap, DRAIN_LIMIT_BYTES)) {
+      this.answered();
+      controller.abort(new ExchangeAborted('answer too large to drain'));
+    }
+  }
+
+  onResponseEnd(): void {
+    clearTimeout(this.timer);
+    // undici hands a socket back to its pool in a check-phase callback it schedules just after
+    // this one returns (it distrusts servers that close despite keep-alive). Settling one loop
+    // turn later, after that callback, lets the next request to this origin reuse the socket
+    // instead of opening another one.
+    setImmediate(() => setImmediate(() => this.answered()));
+  }
+
+  onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {
+    if (this.statusCode !== null) return this.answered();
+    const failure = this.timedOut ? timeoutFailure(this.options.timeoutMs) : failureFromError(error);
+    if (failure === null) return this.settle(() => this.reject(error));
+    this.settle(() => this.resolve(noAnswer(failure, this.elapsed())));
+  }
+
+  private onDeadline(): void {
+    this.timedOut = true;
+    if (this.controller) {
+      // Surfaces as onResponseError: a timeout without an answer, or the answer cut short.
+      this.controller.abort(new ExchangeAborted(`no complete answer within ${this.options.timeoutMs} ms`));
+    } else {
+      // Still waiting for a connection (its own timeout bounds it): the attempt is over for us.
+      this.settle(() => this.resolve(noAnswer(timeoutFailure(this.options.timeoutMs), this.elapsed())));
+    }
+  }
+
+  private answered(): void {
+    const statusCode = this.statusCode;
+    if (statusCode === null) return;
+    this.settle(() =>
+      this.resolve({
+        statusCode,
+        durationMs: this.elapsed(),
+        // A decoder without end() drops a multi-byte character split by the cap instead of mangling it.
+        responseBody: new StringDecoder('utf8').write(
+          this.kept.length === 1 ? this.kept[0] : Buffer.concat(this.kept),
+        ),
+        retryAfter: this.retryAfter,
+        failure: failureFromStatus(statusCode),
+      }),
+    );
+  }
+
+  private settle(report: () => void): void {
+    if (this.settled) return;
+    this.settled = true;
+    clearTimeout(this.timer);
+    report();
+  }
+
+  private elapsed(): number {
+    return Math.round(performance.now() - this.started);
+  }
 }
 
 /**

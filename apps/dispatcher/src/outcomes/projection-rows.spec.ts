@@ -236,6 +236,12 @@ describe('toProjectionRows', () => {
     const rows = toProjectionRows(positioned(attempt(1, { response_body: 'a\u0000b' })));
     expect(rows.attempts[0].response_body).toBe('a\uFFFDb');
   });
+
+  it('replaces lone UTF-16 surrogates, which Postgres refuses in the JSON the rows travel in', () => {
+    const rows = toProjectionRows(positioned(attempt(1, { error: 'x\ud800y', payload: '\udc00' })));
+    expect(rows.attempts[0].error).toBe('x\uFFFDy');
+    expect(rows.deliveries[0].payload).toBe('\uFFFD');
+  });
 });
 
 describe('mergeDelivery', () => {

@@ -233,9 +233,10 @@ function compare(a: string, b: string): number {
   return a < b ? -1 : a > b ? 1 : 0;
 }
 
-// Postgres text cannot hold NUL, and a receiver's truncated answer may contain one.
+// Postgres text cannot hold NUL, and a receiver's truncated answer may contain one; nor can its
+// JSON parser take a lone UTF-16 surrogate (the rows reach Postgres as one JSON document).
 function clean(text: string | null | undefined): string | null {
-  return text == null ? null : text.replace(/\u0000/g, '\uFFFD');
+  return text == null ? null : text.replace(/\u0000/g, '\uFFFD').toWellFormed();
 }
 
 /** Collects one problem per bad field, naming the field and what it should be. */

@@ -19,6 +19,8 @@ export interface BenchConfig {
   pacedSeconds: number;
   /** Seconds at the paced rate before measuring (0: none). */
   pacedWarmUpSeconds: number;
+  /** Rounds of the fast and dead-endpoint scenarios (alternating); the summary takes medians. */
+  repeats: number;
   /** Dispatcher processes sharing the work as one consumer group (a deployment's instances on this host). */
   dispatchers: number;
   /** Partitions of each topic: bounds how evenly the dispatchers share the work. */
@@ -54,6 +56,7 @@ export function loadBenchConfig(env: Env = process.env): BenchConfig {
     pacedRate: r.int('BENCH_PACED_RATE', 1_000, { min: 1, max: 100_000 }),
     pacedSeconds: r.int('BENCH_PACED_SECONDS', 10, { min: 1, max: 600 }),
     pacedWarmUpSeconds: r.int('BENCH_PACED_WARMUP_SECONDS', 2, { min: 0, max: 600 }),
+    repeats: r.int('BENCH_REPEATS', 3, { min: 1, max: 50 }),
     dispatchers: r.int('BENCH_DISPATCHERS', 1, { min: 1, max: 64 }),
     partitions: r.int('BENCH_PARTITIONS', 6, { min: 1, max: 1_000 }),
     undiciConcurrency: r.int('BENCH_UNDICI_CONCURRENCY', 100, { min: 1, max: 10_000 }),

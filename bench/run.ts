@@ -18,51 +18,142 @@ import {
   type PacedResult,
   type PreloadedResult,
 } from './scenarios';
-import { formatNumber, formatTable } from './stats';
+import { formatNumber, formatTable, median, ratio } from './stats';
 
 const TARGET_RATIO = 0.5;
 const TARGET_DEAD_COST = 0.2;
 const TARGET_P99_MS = 200;
 
 interface Results {
-  fast?: PreloadedResult;
+  /** One per round: fast and dead runs alternate so both see the same machine conditions. */
+  fast: PreloadedResult[];
+  dead: DeadEndpointResult[];
+  repeated?: RepeatedSummary;
   slow?: PreloadedResult;
-  dead?: DeadEndpointResult;
   paced?: PacedResult;
+}
+
+/** Medians over the rounds: on a shared machine one run of a scenario moves by ±15 %. */
+interface RepeatedSummary {
+  rounds: number;
+  fastPerSecond: number | null;
+  /** Median of the per-run ratios (each run against the ceilings measured just before it). */
+  fastRatio: number | null;
+  deadHealthyPerSecond: number | null;
+  deadRatio: number | null;
+  /** 1 − median dead-scenario healthy rate / median fast rate. */
+  deadEndpointCost: number | null;
 }
 
 async function main(): Promise<void> {
   const config = loadBenchConfig();
   await preflight();
   const startedAt = new Date();
-  log(`benchmark: scenarios ${config.scenarios.join(', ')}`);
-  const results: Results = {};
-  for (const scenario of config.scenarios) {
-    switch (scenario) {
-      case 'fast':
-        results.fast = await preloadedScenario(config, 'fast');
-        print(preloadedTable(results.fast));
-        break;
-      case 'slow':
-        results.slow = await preloadedScenario(config, 'slow');
-        print(preloadedTable(results.slow));
-        break;
-      case 'dead':
-        results.dead = await deadEndpointScenario(config, results.fast);
-        print(deadTable(results.dead));
-        break;
-      case 'paced':
-        results.paced = await pacedScenario(config);
-        print(pacedTable(results.paced));
-        break;
-      default: {
-        const unknown: never = scenario;
-        throw new Error(`unknown scenario ${String(unknown)}`);
-      }
+  log(
+    `benchmark: scenarios ${config.scenarios.join(', ')}; fast and dead ${config.repeats} time(s) each, alternating`,
+  );
+  const results: Results = { fast: [], dead: [] };
+  const wants = (scenario: (typeof config.scenarios)[number]) => config.scenarios.includes(scenario);
+  for (let round = 1; round <= config.repeats && (wants('fast') || wants('dead')); round++) {
+    const of = `round ${round}/${config.repeats}`;
+    let fast: PreloadedResult | undefined;
+    if (wants('fast')) {
+      fast = await preloadedScenario(config, 'fast');
+      results.fast.push(fast);
+      print(preloadedTable(fast, of));
     }
+    if (wants('dead')) {
+      const dead = await deadEndpointScenario(config, fast);
+      results.dead.push(dead);
+      print(deadTable(dead, of));
+    }
+  }
+  if (results.fast.length + results.dead.length > 0) {
+    results.repeated = summarizeRounds(results.fast, results.dead);
+    print(repeatedTable(results.repeated, results.fast, results.dead));
+  }
+  if (wants('slow')) {
+    results.slow = await preloadedScenario(config, 'slow');
+    print(preloadedTable(results.slow, null));
+  }
+  if (wants('paced')) {
+    results.paced = await pacedScenario(config);
+    print(pacedTable(results.paced));
   }
   const file = writeResults(config, startedAt, results);
   log(`benchmark done in ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s; results in ${file}`);
+}
+
+function summarizeRounds(fast: PreloadedResult[], dead: DeadEndpointResult[]): RepeatedSummary {
+  const fastPerSecond = median(fast.map((r) => r.endToEnd.perSecond));
+  const deadHealthyPerSecond = median(dead.map((r) => r.endToEnd.perSecond));
+  const healthyShare = ratio(deadHealthyPerSecond, fastPerSecond);
+  return {
+    rounds: Math.max(fast.length, dead.length),
+    fastPerSecond,
+    fastRatio: median(fast.map((r) => r.ratioToLowerCeiling)),
+    deadHealthyPerSecond,
+    deadRatio: median(dead.map((r) => r.ratioToLowerCeiling)),
+    deadEndpointCost: healthyShare === null ? null : 1 - healthyShare,
+  };
+}
+
+function repeatedTable(s: RepeatedSummary, fast: PreloadedResult[], dead: DeadEndpointResult[]): string {
+  const each = (values: (number | null)[], digits = 0) =>
+    values.map((v) => formatNumber(v, digits)).join(' / ');
+  const rows: string[][] = [['figure', 'each run', 'median', 'target']];
+  if (fast.length > 0)
+    rows.push(
+      [
+        'fast: end-to-end deliveries/s',
+        each(fast.map((r) => r.endToEnd.perSecond)),
+        formatNumber(s.fastPerSecond),
+        '',
+      ],
+      [
+        'fast: raw undici requests/s',
+        each(fast.map((r) => r.ceilings.undiciRequestsPerSecond.perSecond)),
+        '',
+        '',
+      ],
+      [
+        'fast: end-to-end / lower ceiling',
+        each(
+          fast.map((r) => r.ratioToLowerCeiling),
+          2,
+        ),
+        formatNumber(s.fastRatio, 2),
+        `≥ ${TARGET_RATIO}`,
+      ],
+    );
+  if (dead.length > 0)
+    rows.push(
+      [
+        'dead: healthy deliveries/s',
+        each(dead.map((r) => r.endToEnd.perSecond)),
+        formatNumber(s.deadHealthyPerSecond),
+        '',
+      ],
+      [
+        'dead: end-to-end / lower ceiling',
+        each(
+          dead.map((r) => r.ratioToLowerCeiling),
+          2,
+        ),
+        formatNumber(s.deadRatio, 2),
+        `≥ ${TARGET_RATIO}`,
+      ],
+    );
+  if (fast.length > 0 && dead.length > 0)
+    rows.push([
+      'cost of the dead endpoint to the healthy ones',
+      '1 − median dead / median fast',
+      s.deadEndpointCost === null ? 'n/a' : `${formatNumber(s.deadEndpointCost * 100, 1)} %`,
+      `< ${TARGET_DEAD_COST * 100} %`,
+    ]);
+  return [`fast receiver and one dead endpoint: ${s.rounds} alternating round(s)`, formatTable(rows)].join(
+    '\n',
+  );
 }
 
 /** Fails early, saying what to do, when the build or the broker is missing. */
@@ -85,10 +176,10 @@ function print(table: string): void {
   process.stdout.write(`\n${table}\n\n`);
 }
 
-function preloadedTable(r: PreloadedResult): string {
+function preloadedTable(r: PreloadedResult, round: string | null): string {
   const { kafkajsRecordsPerSecond: kafka, undiciRequestsPerSecond: undici } = r.ceilings;
   return [
-    `${r.scenario}: ${r.webhooks} webhooks, ${formatNumber(r.events)} pre-loaded events`,
+    `${r.scenario}${round ? ` (${round})` : ''}: ${r.webhooks} webhooks, ${formatNumber(r.events)} pre-loaded events`,
     formatTable([
       ['figure', 'value', 'target'],
       ['end-to-end deliveries/s', rate(r.endToEnd), ''],
@@ -101,16 +192,16 @@ function preloadedTable(r: PreloadedResult): string {
   ].join('\n');
 }
 
-function deadTable(r: DeadEndpointResult): string {
+function deadTable(r: DeadEndpointResult, round: string): string {
   const cost = r.healthyRateVsFast === null ? null : 1 - r.healthyRateVsFast;
   return [
-    `${r.scenario}: ${r.webhooks} webhooks (${r.deadPath} never answers), ${formatNumber(r.events)} pre-loaded events`,
+    `${r.scenario} (${round}): ${r.webhooks} webhooks (${r.deadPath} never answers), ${formatNumber(r.events)} pre-loaded events`,
     formatTable([
       ['figure', 'value', 'target'],
       ['healthy deliveries/s', rate(r.endToEnd), ''],
       ['healthy / fast-receiver deliveries/s', formatNumber(r.healthyRateVsFast, 2), ''],
       [
-        'cost to the healthy endpoints',
+        "cost to the healthy endpoints (against this round's fast run)",
         cost === null ? 'n/a' : `${formatNumber(cost * 100, 1)} %`,
         `< ${TARGET_DEAD_COST * 100} %`,
       ],
@@ -166,7 +257,7 @@ function runDetails(run: DeliveryRun, latencyLabel: string | null): string[][] {
     ...(latencyLabel
       ? [[latencyLabel, `${formatNumber(run.latencyMs.p50)} / ${formatNumber(run.latencyMs.p99)}`, '']]
       : []),
-    ['first delivery after spawn, ms', formatNumber(run.firstDeliveryAfterMs), ''],
+    ['first delivery after the dispatcher resumed, ms', formatNumber(run.firstDeliveryAfterMs), ''],
     ['duplicates', formatNumber(run.duplicates), ''],
     ['new connections to the receiver', formatNumber(run.receiverConnections), ''],
     [
@@ -176,7 +267,7 @@ function runDetails(run: DeliveryRun, latencyLabel: string | null): string[][] {
     ],
     ['machine busy, % of all cores', formatNumber(run.cpu.machineBusyPercent), ''],
     [
-      'dispatcher CPU µs per delivery (start-up included)',
+      'dispatcher CPU µs per delivery',
       formatNumber(
         run.cpu.dispatcherSeconds === null || run.delivered === 0
           ? null

@@ -43,7 +43,7 @@ export interface DeliveryRun {
   complete: boolean;
   /** Distinct deliveries per second, first delivery to last. */
   perSecond: number | null;
-  /** From spawning the dispatcher to its first delivery (boot, group join, first fetch). */
+  /** From resuming the warm, frozen dispatcher to its first delivery (first fetch). */
   firstDeliveryAfterMs: number | null;
   latencyMs: LatencySummary;
   /** Requests to paths that were not waited for (the dead endpoint). */
@@ -130,10 +130,14 @@ async function runPreloaded(
   const receiver = await startTallyingReceiver();
   const system = await BenchSystem.start(config);
   try {
+    // Warm dispatchers, frozen while the backlog is loaded: the figures then describe a dispatcher
+    // that has been running (compiled code, open sockets, grown heap), as the ceilings, which are
+    // warmed up too, describe warm clients.
+    const dispatchers = await system.spawnDispatchers(config.dispatchers);
     log(`[${label}] registering ${config.accounts} webhooks`);
-    const setup = await system.spawnDispatcher();
-    const paths = await registerWebhooks(setup, receiver, config.accounts);
-    await system.stopDispatcher(setup);
+    const paths = await registerWebhooks(dispatchers[0], receiver, config.accounts);
+    await warmUp(system, receiver, config, label);
+    for (const d of dispatchers) d.child.kill('SIGSTOP');
 
     const runId = uniqueName('run');
     const planned = plannedEvents(runId, config.accounts, eventCount, Date.now());
@@ -142,27 +146,11 @@ async function runPreloaded(
     const included = (path: string) => path !== excluded;
     const healthy = planned.filter((event) => included(pathOf(event.account.id)));
 
-    log(`[${label}] ceiling: raw kafkajs consumption of ${eventCount.toLocaleString('en-US')} records`);
-    const kafkaCeiling = await rawKafkaConsumption(
-      system.kafka,
-      eventTopics(system.names.topics),
-      eventCount,
-      Date.now() + config.phaseDeadlineMs,
-    );
-    log(`[${label}] ceiling: raw undici POSTs of ${healthy.length.toLocaleString('en-US')} bodies`);
-    const undiciCeiling = await rawUndiciPosts(
-      receiver,
-      healthy.map((event) => ({ path: pathOf(event.account.id), body: JSON.stringify(event) })),
-      config.undiciConcurrency,
-      runId,
-      Date.now() + config.phaseDeadlineMs,
-    );
-
     const tally = new DeliveryTally({ runId, include: included });
     receiver.countWith(tally);
     const connectionsBefore = receiver.receiver.connectionCount();
-    const spawnedAt = Date.now();
-    const dispatchers = await system.spawnDispatchers(config.dispatchers);
+    const resumedAt = Date.now();
+    for (const d of dispatchers) d.child.kill('SIGCONT');
     const cpu = measureCpu(dispatchers.map((d) => d.child.pid));
     const complete = await waitForCount(
       `[${label}] deliveries`,
@@ -174,12 +162,31 @@ async function runPreloaded(
       tally,
       healthy.length,
       complete,
-      spawnedAt,
+      resumedAt,
       cpu(),
       await scrapeCounters(dispatchers),
     );
     endToEnd.receiverConnections = receiver.receiver.connectionCount() - connectionsBefore;
     await system.stopDispatchers(dispatchers);
+    receiver.countWith(null);
+
+    // The ceilings, on the same records and bodies, with no dispatcher running.
+    const records = WARM_UP_EVENTS + eventCount;
+    log(`[${label}] ceiling: raw kafkajs consumption of ${records.toLocaleString('en-US')} records`);
+    const kafkaCeiling = await rawKafkaConsumption(
+      system.kafka,
+      eventTopics(system.names.topics),
+      records,
+      Date.now() + config.phaseDeadlineMs,
+    );
+    log(`[${label}] ceiling: raw undici POSTs of ${healthy.length.toLocaleString('en-US')} bodies`);
+    const undiciCeiling = await rawUndiciPosts(
+      receiver,
+      healthy.map((event) => ({ path: pathOf(event.account.id), body: JSON.stringify(event) })),
+      config.undiciConcurrency,
+      runId,
+      Date.now() + config.phaseDeadlineMs,
+    );
 
     const lower = lowerOf(kafkaCeiling.perSecond, undiciCeiling.perSecond);
     return {
@@ -330,6 +337,33 @@ class BenchSystem {
   }
 }
 
+/** Events delivered (uncounted) before a measured phase, to every webhook while all still answer. */
+const WARM_UP_EVENTS = 5_000;
+
+async function warmUp(
+  system: BenchSystem,
+  receiver: TallyingReceiver,
+  config: BenchConfig,
+  label: string,
+): Promise<void> {
+  const warmUpId = uniqueName('warm-up');
+  const tally = new DeliveryTally({ runId: warmUpId });
+  receiver.countWith(tally);
+  log(`[${label}] warming the dispatcher up with ${WARM_UP_EVENTS.toLocaleString('en-US')} events`);
+  await publishAll(
+    system.publisher,
+    plannedEvents(warmUpId, config.accounts, WARM_UP_EVENTS, Date.now()),
+    '',
+  );
+  await waitForCount(
+    `[${label}] warm-up`,
+    () => tally.unique,
+    WARM_UP_EVENTS,
+    Date.now() + config.phaseDeadlineMs,
+  );
+  receiver.countWith(null);
+}
+
 /** Registers one webhook per account, each at its own path of the receiver; returns the paths. */
 async function registerWebhooks(
   dispatcher: SpawnedDispatcher,
@@ -418,7 +452,7 @@ function deliveryRun(
   tally: DeliveryTally,
   expected: number,
   complete: boolean,
-  spawnedAt: number | null,
+  resumedAt: number | null,
   cpu: CpuShare,
   counters: Record<string, number>,
 ): DeliveryRun {
@@ -428,7 +462,7 @@ function deliveryRun(
     duplicates: tally.duplicates,
     complete,
     perSecond: ratePerSecond(tally.unique, tally.firstAt ?? 0, tally.lastAt ?? 0),
-    firstDeliveryAfterMs: spawnedAt !== null && tally.firstAt !== null ? tally.firstAt - spawnedAt : null,
+    firstDeliveryAfterMs: resumedAt !== null && tally.firstAt !== null ? tally.firstAt - resumedAt : null,
     latencyMs: summarizeLatencies(tally.latenciesMs),
     excludedRequests: tally.excluded,
     receiverConnections: 0,

@@ -2,6 +2,7 @@ import {
   formatNumber,
   formatTable,
   latencyBySecond,
+  median,
   percentile,
   ratePerSecond,
   ratio,
@@ -16,6 +17,19 @@ describe('ratePerSecond', () => {
   it('is unmeasurable for fewer than two events or an empty span', () => {
     expect(ratePerSecond(1, 0, 1_000)).toBeNull();
     expect(ratePerSecond(5, 1_000, 1_000)).toBeNull();
+  });
+});
+
+describe('median', () => {
+  it('takes the middle value, or the mean of the middle two', () => {
+    expect(median([3, 1, 2])).toBe(2);
+    expect(median([4, 1, 3, 2])).toBe(2.5);
+  });
+
+  it('leaves out runs that measured nothing, and is null when none did', () => {
+    expect(median([null, 5, null, 7, 9])).toBe(7);
+    expect(median([null])).toBeNull();
+    expect(median([])).toBeNull();
   });
 });
 

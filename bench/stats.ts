@@ -53,6 +53,17 @@ export function latencyBySecond(
     .map(([second, values]) => ({ second, ...summarizeLatencies(values) }));
 }
 
+/**
+ * The median of the measured values (nulls, i.e. runs that measured nothing, are left out); the
+ * mean of the middle two for an even count; null when nothing was measured.
+ */
+export function median(values: readonly (number | null)[]): number | null {
+  const sorted = values.filter((v): v is number => v !== null).sort((x, y) => x - y);
+  if (sorted.length === 0) return null;
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 === 1 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
 /** `a / b`, or null when either is missing or b is 0. */
 export function ratio(a: number | null, b: number | null): number | null {
   if (a === null || b === null || b === 0) return null;

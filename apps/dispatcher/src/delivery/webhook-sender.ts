@@ -52,6 +52,7 @@ const DRAIN_LIMIT_BYTES = 64 * 1024;
 export class WebhookSender {
   private readonly agent: Agent;
   private readonly targets = new ParsedTargets();
+  private readonly afterNextTurn = batchedAfterNextTurn();
 
   constructor(private readonly options: WebhookSenderOptions) {
     this.agent = new Agent({
@@ -73,7 +74,7 @@ export class WebhookSender {
     const url = this.targets.parse(request.url);
     if (url instanceof DeliveryFailure) return Promise.resolve(noAnswer(url, 0));
     return new Promise<SendResult>((resolve, reject) => {
-      const exchange = new CappedExchange(this.options, resolve, reject);
+      const exchange = new CappedExchange(this.options, this.afterNextTurn, resolve, reject);
       this.agent.dispatch(
         {
           origin: url.origin,
@@ -132,6 +133,23 @@ function firstHeader(value: string | string[] | undefined): string | null {
   return (Array.isArray(value) ? value[0] : value) ?? null;
 }
 
+/**
+ * Runs callbacks one event-loop turn later, those collected in the same turn together: one
+ * check-phase callback (and one microtask checkpoint) per turn rather than two per answer.
+ */
+function batchedAfterNextTurn(): (callback: () => void) => void {
+  let collecting: (() => void)[] = [];
+  return (callback) => {
+    if (collecting.length === 0)
+      setImmediate(() => {
+        const ready = collecting;
+        collecting = [];
+        setImmediate(() => ready.forEach((run) => run()));
+      });
+    collecting.push(callback);
+  };
+}
+
 /** Why an exchange was cut short by us (never reported as such: it maps to a timeout or to the answer). */
 class ExchangeAborted extends Error {}
 
@@ -156,6 +174,7 @@ class CappedExchange implements Dispatcher.DispatchHandler {
 
   constructor(
     private readonly options: WebhookSenderOptions,
+    private readonly afterNextTurn: (callback: () => void) => void,
     private readonly resolve: (result: SendResult) => void,
     private readonly reject: (error: unknown) => void,
   ) {
@@ -197,7 +216,7 @@ class CappedExchange implements Dispatcher.DispatchHandler {
     // this one returns (it distrusts servers that close despite keep-alive). Settling one loop
     // turn later, after that callback, lets the next request to this origin reuse the socket
     // instead of opening another one.
-    setImmediate(() => setImmediate(() => this.answered()));
+    this.afterNextTurn(() => this.answered());
   }
 
   onResponseError(_controller: Dispatcher.DispatchController, error: Error): void {

@@ -57,13 +57,14 @@ export async function rawKafkaConsumption(
 
 /** Requests sent first, uncounted, so the measured ones run on compiled code and open sockets. */
 const UNDICI_WARM_UP_POSTS = 5_000;
-/** Times every body is posted: a pass of a few seconds is at the mercy of one hiccup of the machine. */
-const UNDICI_PASSES = 3;
+/** Measured requests at least (the bodies are posted as many times over as that takes): a pass of a
+ * second or two is at the mercy of one hiccup of the machine. */
+const UNDICI_MIN_POSTS = 60_000;
 
 /**
  * POSTs every body once with undici (one keep-alive Agent, `concurrency` in flight, in a worker
- * thread) to the receiver, UNDICI_PASSES times over: requests per second as the receiver saw them,
- * first to last. A warm-up
+ * thread) to the receiver, as many times over as UNDICI_MIN_POSTS takes: requests per second as the
+ * receiver saw them, first to last. A warm-up
  * of the same bodies under another run id goes first: a ceiling measured cold would be too low
  * and flatter the ratio to it.
  */
@@ -81,15 +82,16 @@ export async function rawUndiciPosts(
       path: post.path,
       body: post.body.replace(`"bench_run":"${runId}"`, `"bench_run":"${runId}-warm-up"`),
     }));
+    const passes = Math.max(1, Math.ceil(UNDICI_MIN_POSTS / posts.length));
     const input: UndiciLoadInput = {
       origin: target.receiver.origin,
-      posts: [...warmUp, ...Array.from({ length: UNDICI_PASSES }, () => posts).flat()],
+      posts: [...warmUp, ...Array.from({ length: passes }, () => posts).flat()],
       concurrency,
       deadlineAt,
     };
     const output = await runWorker(input);
     // Every answered request was counted before its answer left the receiver.
-    const expected = UNDICI_PASSES * posts.length;
+    const expected = passes * posts.length;
     const complete = tally.unique >= expected;
     return {
       perSecond: ratePerSecond(tally.unique, tally.firstAt ?? 0, tally.lastAt ?? 0),

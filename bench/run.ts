@@ -102,48 +102,34 @@ function repeatedTable(s: RepeatedSummary, fast: PreloadedResult[], dead: DeadEn
   const each = (values: (number | null)[], digits = 0) =>
     values.map((v) => formatNumber(v, digits)).join(' / ');
   const rows: string[][] = [['figure', 'each run', 'median', 'target']];
+  const scenarioRows = (
+    label: string,
+    rateName: string,
+    runs: PreloadedResult[],
+    medianRate: number | null,
+    medianRatio: number | null,
+  ) => [
+    [`${label}: ${rateName}`, each(runs.map((r) => r.endToEnd.perSecond)), formatNumber(medianRate), ''],
+    [
+      `${label}: raw undici requests/s`,
+      each(runs.map((r) => r.ceilings.undiciRequestsPerSecond.perSecond)),
+      '',
+      '',
+    ],
+    [
+      `${label}: end-to-end / lower ceiling`,
+      each(
+        runs.map((r) => r.ratioToLowerCeiling),
+        2,
+      ),
+      formatNumber(medianRatio, 2),
+      `≥ ${TARGET_RATIO}`,
+    ],
+  ];
   if (fast.length > 0)
-    rows.push(
-      [
-        'fast: end-to-end deliveries/s',
-        each(fast.map((r) => r.endToEnd.perSecond)),
-        formatNumber(s.fastPerSecond),
-        '',
-      ],
-      [
-        'fast: raw undici requests/s',
-        each(fast.map((r) => r.ceilings.undiciRequestsPerSecond.perSecond)),
-        '',
-        '',
-      ],
-      [
-        'fast: end-to-end / lower ceiling',
-        each(
-          fast.map((r) => r.ratioToLowerCeiling),
-          2,
-        ),
-        formatNumber(s.fastRatio, 2),
-        `≥ ${TARGET_RATIO}`,
-      ],
-    );
+    rows.push(...scenarioRows('fast', 'end-to-end deliveries/s', fast, s.fastPerSecond, s.fastRatio));
   if (dead.length > 0)
-    rows.push(
-      [
-        'dead: healthy deliveries/s',
-        each(dead.map((r) => r.endToEnd.perSecond)),
-        formatNumber(s.deadHealthyPerSecond),
-        '',
-      ],
-      [
-        'dead: end-to-end / lower ceiling',
-        each(
-          dead.map((r) => r.ratioToLowerCeiling),
-          2,
-        ),
-        formatNumber(s.deadRatio, 2),
-        `≥ ${TARGET_RATIO}`,
-      ],
-    );
+    rows.push(...scenarioRows('dead', 'healthy deliveries/s', dead, s.deadHealthyPerSecond, s.deadRatio));
   if (fast.length > 0 && dead.length > 0)
     rows.push([
       'cost of the dead endpoint to the healthy ones',

@@ -1,6 +1,6 @@
 // The HTTP sender against a real receiver on 127.0.0.1: every outcome class, as result and verdict.
-import { createServer } from 'node:net';
-import type { AddressInfo } from 'node:net';
+import { createServer as createHttpServer, type Server as HttpServer } from 'node:http';
+import { createServer, type AddressInfo, type Server, type Socket } from 'node:net';
 import { classifyResult } from '../apps/dispatcher/src/delivery/response-classifier';
 import { USER_AGENT, WebhookSender, type SendResult } from '../apps/dispatcher/src/delivery/webhook-sender';
 import { startReceiver, type Receiver } from './support/receiver';
@@ -131,6 +131,32 @@ describe('WebhookSender', () => {
     expect((await post('/slow')).failure?.reason).toBe('timeout');
   });
 
+  it('times out while the connection is still being set up, before any request was sent', async () => {
+    // A TCP listener that never speaks: the TLS handshake of an https:// URL never completes.
+    const silent = await listen(createServer(() => undefined));
+
+    const result = await sender.send({ url: `https://127.0.0.1:${silent.port}/a`, body, headers: {} });
+
+    expect(result).toMatchObject({ statusCode: null, responseBody: null });
+    expect(result.failure).toMatchObject({ reason: 'timeout', retriable: true });
+    await silent.close();
+  });
+
+  it('keeps the status and the start of the body when the deadline cuts the body short', async () => {
+    const stalling = await listen(
+      createHttpServer((_request, response) => {
+        response.writeHead(200, { 'content-type': 'text/plain' });
+        response.write('partial'); // ...and never ends
+      }),
+    );
+
+    const result = await sender.send({ url: `http://127.0.0.1:${stalling.port}/a`, body, headers: {} });
+
+    expect(result).toMatchObject({ statusCode: 200, responseBody: 'partial', failure: null });
+    expect(verdictOf(result)).toEqual({ kind: 'delivered' });
+    await stalling.close();
+  });
+
   it('reports a dropped connection as a reset', async () => {
     receiver.behave('/a', { kind: 'drop' });
 
@@ -195,6 +221,21 @@ describe('WebhookSender', () => {
 });
 
 /** A port that was just listening and is now closed, so connecting to it is refused. */
+/** Listens on a free loopback port; `close` also ends the connections left open. */
+async function listen(server: Server | HttpServer): Promise<{ port: number; close: () => Promise<void> }> {
+  const sockets = new Set<Socket>();
+  server.on('connection', (socket: Socket) => sockets.add(socket));
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return {
+    port,
+    close: async () => {
+      for (const socket of sockets) socket.destroy();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
+
 async function closedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));

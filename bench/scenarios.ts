@@ -35,6 +35,8 @@ import {
 const FIRST_ACCOUNT = 1_001;
 const PUBLISH_BATCH = 1_000;
 const PACE_TICK_MS = 10;
+/** Events delivered (uncounted) before a measured phase, to every webhook while all still answer. */
+const WARM_UP_EVENTS = 5_000;
 
 export interface DeliveryRun {
   expected: number;
@@ -136,7 +138,15 @@ async function runPreloaded(
     const dispatchers = await system.spawnDispatchers(config.dispatchers);
     log(`[${label}] registering ${config.accounts} webhooks`);
     const paths = await registerWebhooks(dispatchers[0], receiver, config.accounts);
-    await warmUp(system, receiver, config, label);
+    await uncountedPhase(receiver, config, `[${label}] warm-up`, async (warmUpId) => {
+      log(`[${label}] warming the dispatcher up with ${WARM_UP_EVENTS.toLocaleString('en-US')} events`);
+      await publishAll(
+        system.publisher,
+        plannedEvents(warmUpId, config.accounts, WARM_UP_EVENTS, Date.now()),
+        '',
+      );
+      return WARM_UP_EVENTS;
+    });
     for (const d of dispatchers) d.child.kill('SIGSTOP');
 
     const runId = uniqueName('run');
@@ -147,28 +157,11 @@ async function runPreloaded(
     const healthy = planned.filter((event) => included(pathOf(event.account.id)));
 
     const tally = new DeliveryTally({ runId, include: included });
-    receiver.countWith(tally);
-    const connectionsBefore = receiver.receiver.connectionCount();
-    const resumedAt = Date.now();
-    for (const d of dispatchers) d.child.kill('SIGCONT');
-    const cpu = measureCpu(dispatchers.map((d) => d.child.pid));
-    const complete = await waitForCount(
-      `[${label}] deliveries`,
-      () => tally.unique,
-      healthy.length,
-      Date.now() + config.phaseDeadlineMs,
-    );
-    const endToEnd = deliveryRun(
-      tally,
-      healthy.length,
-      complete,
-      resumedAt,
-      cpu(),
-      await scrapeCounters(dispatchers),
-    );
-    endToEnd.receiverConnections = receiver.receiver.connectionCount() - connectionsBefore;
-    await system.stopDispatchers(dispatchers);
-    receiver.countWith(null);
+    const endToEnd = await measuredPhase(system, receiver, dispatchers, tally, config, label, async () => {
+      const resumedAt = Date.now();
+      for (const d of dispatchers) d.child.kill('SIGCONT');
+      return { expected: healthy.length, startedAt: resumedAt };
+    });
 
     // The ceilings, on the same records and bodies, with no dispatcher running.
     const records = WARM_UP_EVENTS + eventCount;
@@ -217,43 +210,21 @@ export async function pacedScenario(config: BenchConfig): Promise<PacedResult> {
     // A warm-up at the same rate opens the connections, compiles the hot code and grows the heap,
     // so the figures describe a dispatcher that has been running, not one that just started.
     if (config.pacedWarmUpSeconds > 0) {
-      const warmUpId = uniqueName('warmup');
-      const warmUp = new DeliveryTally({ runId: warmUpId });
-      receiver.countWith(warmUp);
-      log(`[${label}] warming up for ${config.pacedWarmUpSeconds} s`);
-      const warmUpSent = await publishPaced(system.publisher, warmUpId, config, config.pacedWarmUpSeconds);
-      await waitForCount(
-        `[${label}] warm-up`,
-        () => warmUp.unique,
-        warmUpSent.count,
-        Date.now() + config.phaseDeadlineMs,
-      );
+      await uncountedPhase(receiver, config, `[${label}] warm-up`, async (warmUpId) => {
+        log(`[${label}] warming up for ${config.pacedWarmUpSeconds} s`);
+        return (await publishPaced(system.publisher, warmUpId, config, config.pacedWarmUpSeconds)).count;
+      });
     }
 
     const runId = uniqueName('run');
     const tally = new DeliveryTally({ runId });
-    receiver.countWith(tally);
-    const connectionsBefore = receiver.receiver.connectionCount();
     const total = config.pacedRate * config.pacedSeconds;
-    log(`[${label}] publishing ${total.toLocaleString('en-US')} events over ${config.pacedSeconds} s`);
-    const cpu = measureCpu(dispatchers.map((d) => d.child.pid));
-    const published = await publishPaced(system.publisher, runId, config, config.pacedSeconds);
-    const complete = await waitForCount(
-      `[${label}] deliveries`,
-      () => tally.unique,
-      published.count,
-      Date.now() + config.phaseDeadlineMs,
-    );
-    const endToEnd = deliveryRun(
-      tally,
-      published.count,
-      complete,
-      null,
-      cpu(),
-      await scrapeCounters(dispatchers),
-    );
-    endToEnd.receiverConnections = receiver.receiver.connectionCount() - connectionsBefore;
-    await system.stopDispatchers(dispatchers);
+    let published = { count: 0, startedAt: 0, endedAt: 0 };
+    const endToEnd = await measuredPhase(system, receiver, dispatchers, tally, config, label, async () => {
+      log(`[${label}] publishing ${total.toLocaleString('en-US')} events over ${config.pacedSeconds} s`);
+      published = await publishPaced(system.publisher, runId, config, config.pacedSeconds);
+      return { expected: published.count, startedAt: null };
+    });
     return {
       scenario: label,
       webhooks: config.accounts,
@@ -337,31 +308,56 @@ class BenchSystem {
   }
 }
 
-/** Events delivered (uncounted) before a measured phase, to every webhook while all still answer. */
-const WARM_UP_EVENTS = 5_000;
-
-async function warmUp(
-  system: BenchSystem,
+/** A phase whose deliveries are not counted: `publish` sends them under a run id of its own and says how many; waits for them all. */
+async function uncountedPhase(
   receiver: TallyingReceiver,
   config: BenchConfig,
   label: string,
+  publish: (runId: string) => Promise<number>,
 ): Promise<void> {
-  const warmUpId = uniqueName('warm-up');
-  const tally = new DeliveryTally({ runId: warmUpId });
+  const runId = uniqueName('uncounted');
+  const tally = new DeliveryTally({ runId });
   receiver.countWith(tally);
-  log(`[${label}] warming the dispatcher up with ${WARM_UP_EVENTS.toLocaleString('en-US')} events`);
-  await publishAll(
-    system.publisher,
-    plannedEvents(warmUpId, config.accounts, WARM_UP_EVENTS, Date.now()),
-    '',
-  );
-  await waitForCount(
-    `[${label}] warm-up`,
+  const sent = await publish(runId);
+  await waitForCount(label, () => tally.unique, sent, Date.now() + config.phaseDeadlineMs);
+  receiver.countWith(null);
+}
+
+/**
+ * A measured phase: `drive` makes the deliveries happen and says how many to wait for; the
+ * figures cover from before it starts to the last delivery. The dispatchers are stopped after.
+ */
+async function measuredPhase(
+  system: BenchSystem,
+  receiver: TallyingReceiver,
+  dispatchers: SpawnedDispatcher[],
+  tally: DeliveryTally,
+  config: BenchConfig,
+  label: string,
+  drive: () => Promise<{ expected: number; startedAt: number | null }>,
+): Promise<DeliveryRun> {
+  receiver.countWith(tally);
+  const connectionsBefore = receiver.receiver.connectionCount();
+  const cpu = measureCpu(dispatchers.map((d) => d.child.pid));
+  const { expected, startedAt } = await drive();
+  const complete = await waitForCount(
+    `[${label}] deliveries`,
     () => tally.unique,
-    WARM_UP_EVENTS,
+    expected,
     Date.now() + config.phaseDeadlineMs,
   );
+  const endToEnd = deliveryRun(
+    tally,
+    expected,
+    complete,
+    startedAt,
+    cpu(),
+    await scrapeCounters(dispatchers),
+  );
+  endToEnd.receiverConnections = receiver.receiver.connectionCount() - connectionsBefore;
+  await system.stopDispatchers(dispatchers);
   receiver.countWith(null);
+  return endToEnd;
 }
 
 /** Registers one webhook per account, each at its own path of the receiver; returns the paths. */

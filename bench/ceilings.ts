@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { Kafka } from 'kafkajs';
 import { uniqueName } from '../test/support/names';
+import { measureCpu, type CpuShare } from './cpu-usage';
 import { DeliveryTally, type TallyingReceiver } from './delivery-tally';
 import { waitForCount } from './progress';
 import { ratePerSecond } from './stats';
-import type { UndiciLoadInput, UndiciLoadOutput } from './undici-load.worker';
+import type { UndiciLoadInput, UndiciLoadMessage, UndiciLoadOutput } from './undici-load.worker';
 
 export interface CeilingResult {
   /** Per second; null when nothing was measured. */
@@ -17,6 +18,13 @@ export interface CeilingResult {
   expected: number;
   complete: boolean;
   note?: string;
+}
+
+export interface UndiciCeilingResult extends CeilingResult {
+  /** CPU from the end of the warm-up to the last answer: the client, the receiver and the rest of the machine. */
+  cpu: CpuShare;
+  /** Requests sent over that time. */
+  requestsSent: number;
 }
 
 /**
@@ -74,7 +82,7 @@ export async function rawUndiciPosts(
   concurrency: number,
   runId: string,
   deadlineAt: number,
-): Promise<CeilingResult> {
+): Promise<UndiciCeilingResult> {
   const tally = new DeliveryTally({ runId });
   target.countWith(tally);
   try {
@@ -86,10 +94,11 @@ export async function rawUndiciPosts(
     const input: UndiciLoadInput = {
       origin: target.receiver.origin,
       posts: [...warmUp, ...Array.from({ length: passes }, () => posts).flat()],
+      warmUpPosts: warmUp.length,
       concurrency,
       deadlineAt,
     };
-    const output = await runWorker(input);
+    const { output, cpu } = await runWorker(input);
     // Every answered request was counted before its answer left the receiver.
     const expected = passes * posts.length;
     const complete = tally.unique >= expected;
@@ -98,6 +107,8 @@ export async function rawUndiciPosts(
       count: tally.unique,
       expected,
       complete,
+      cpu,
+      requestsSent: output.answered + output.failed - warmUp.length,
       note:
         output.failed > 0
           ? `${output.failed} request(s) failed; first error: ${output.firstError ?? 'non-2xx answer'}`
@@ -108,13 +119,18 @@ export async function rawUndiciPosts(
   }
 }
 
-function runWorker(input: UndiciLoadInput): Promise<UndiciLoadOutput> {
+/** Runs the load in a worker; CPU is measured from its warm-up's end (module loading and compiling left out). */
+function runWorker(input: UndiciLoadInput): Promise<{ output: UndiciLoadOutput; cpu: CpuShare }> {
   const file = join(__dirname, `undici-load.worker${__filename.endsWith('.ts') ? '.ts' : '.js'}`);
   // Under ts-node the worker needs the TypeScript hook too; compiled, it needs nothing.
   const execArgv = __filename.endsWith('.ts') ? ['--require', 'ts-node/register/transpile-only'] : [];
   return new Promise((resolve, reject) => {
     const worker = new Worker(file, { workerData: input, execArgv });
-    worker.once('message', (output: UndiciLoadOutput) => resolve(output));
+    let cpu: (() => CpuShare) | null = null;
+    worker.on('message', (message: UndiciLoadMessage) => {
+      if (message.kind === 'warmed-up') cpu = measureCpu();
+      else resolve({ output: message, cpu: (cpu ?? measureCpu())() });
+    });
     worker.once('error', reject);
     worker.once('exit', (code) => {
       if (code !== 0) reject(new Error(`undici load worker exited with code ${code}`));

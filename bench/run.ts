@@ -19,10 +19,7 @@ import {
   type PreloadedResult,
 } from './scenarios';
 import { formatNumber, formatTable, median, ratio } from './stats';
-
-const TARGET_RATIO = 0.5;
-const TARGET_DEAD_COST = 0.2;
-const TARGET_P99_MS = 200;
+import { TARGET_DEAD_COST, TARGET_P99_MS, TARGET_RATIO } from './targets';
 
 interface Results {
   /** One per round: fast and dead runs alternate so both see the same machine conditions. */
@@ -173,6 +170,7 @@ function preloadedTable(r: PreloadedResult, round: string | null): string {
       ['ceiling: raw undici requests/s', ceiling(undici), ''],
       ['end-to-end / lower ceiling', formatNumber(r.ratioToLowerCeiling, 2), `≥ ${TARGET_RATIO}`],
       ...runDetails(r.endToEnd, 'latency p50 / p99 ms (queueing)'),
+      ...budgetRows(r),
     ]),
     countersBlock(r.endToEnd),
   ].join('\n');
@@ -196,6 +194,7 @@ function deadTable(r: DeadEndpointResult, round: string): string {
       ['end-to-end / lower ceiling', formatNumber(r.ratioToLowerCeiling, 2), `≥ ${TARGET_RATIO}`],
       ['requests to the dead endpoint', formatNumber(r.deadEndpointRequests), ''],
       ...runDetails(r.endToEnd, 'latency p50 / p99 ms (queueing)'),
+      ...budgetRows(r),
     ]),
     countersBlock(r.endToEnd),
   ].join('\n');
@@ -260,6 +259,36 @@ function runDetails(run: DeliveryRun, latencyLabel: string | null): string[][] {
           : (run.cpu.dispatcherSeconds * 1e6) / run.delivered,
       ),
       '',
+    ],
+  ];
+}
+
+/** The machine's CPU per delivery by part against its CPU per raw request (bench/cpu-budget.ts). */
+function budgetRows(r: PreloadedResult): string[][] {
+  const b = r.cpuBudget;
+  const d = b.perDeliveryUs;
+  return [
+    [
+      'CPU µs per delivery: Kafka / Postgres / bench / rest',
+      [d.kafka, d.postgres, d.bench, d.rest].map((v) => formatNumber(v)).join(' / '),
+      '',
+    ],
+    ['machine CPU µs per delivery (every process)', formatNumber(d.machine), ''],
+    ['machine CPU µs per raw undici request', formatNumber(b.perRawRequestUs), ''],
+    [
+      'machine busy %: end-to-end / undici ceiling',
+      `${formatNumber(r.endToEnd.cpu.machineBusyPercent)} / ${formatNumber(r.ceilings.undiciRequestsPerSecond.cpu.machineBusyPercent)}`,
+      '',
+    ],
+    [
+      `machine CPU µs a delivery may take for ratio ${TARGET_RATIO}`,
+      formatNumber(b.allowedPerDeliveryUs),
+      `≥ ${formatNumber(d.machine)} used`,
+    ],
+    [
+      'of that, left for the dispatcher after Kafka, Postgres, bench, rest',
+      formatNumber(b.leftForDispatcherUs),
+      `≥ ${formatNumber(d.dispatcher)} used`,
     ],
   ];
 }

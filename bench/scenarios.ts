@@ -18,10 +18,17 @@ import {
   type SystemNames,
 } from '../test/support/system';
 import type { BenchConfig } from './bench-config';
-import { rawKafkaConsumption, rawUndiciPosts, type CeilingResult } from './ceilings';
+import {
+  rawKafkaConsumption,
+  rawUndiciPosts,
+  type CeilingResult,
+  type UndiciCeilingResult,
+} from './ceilings';
+import { cpuBudget, type CpuBudget } from './cpu-budget';
 import { measureCpu, type CpuShare } from './cpu-usage';
 import { DeliveryTally, startTallyingReceiver, type TallyingReceiver } from './delivery-tally';
 import { log, waitForCount } from './progress';
+import { TARGET_RATIO } from './targets';
 import {
   latencyBySecond,
   ratePerSecond,
@@ -63,9 +70,11 @@ export interface PreloadedResult {
   webhooks: number;
   events: number;
   endToEnd: DeliveryRun;
-  ceilings: { kafkajsRecordsPerSecond: CeilingResult; undiciRequestsPerSecond: CeilingResult };
+  ceilings: { kafkajsRecordsPerSecond: CeilingResult; undiciRequestsPerSecond: UndiciCeilingResult };
   /** End-to-end over the lower ceiling (target ≥ 0.5). */
   ratioToLowerCeiling: number | null;
+  /** The machine's CPU per delivery by part, against its CPU per raw undici request. */
+  cpuBudget: CpuBudget;
 }
 
 export interface DeadEndpointResult extends PreloadedResult {
@@ -189,6 +198,11 @@ async function runPreloaded(
       endToEnd,
       ceilings: { kafkajsRecordsPerSecond: kafkaCeiling, undiciRequestsPerSecond: undiciCeiling },
       ratioToLowerCeiling: ratio(endToEnd.perSecond, lower),
+      cpuBudget: cpuBudget(
+        endToEnd,
+        { cpu: undiciCeiling.cpu, requests: undiciCeiling.requestsSent },
+        TARGET_RATIO,
+      ),
     };
   } finally {
     receiver.countWith(null);

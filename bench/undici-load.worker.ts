@@ -7,22 +7,36 @@ import { Agent, request } from 'undici';
 export interface UndiciLoadInput {
   origin: string;
   posts: { path: string; body: string }[];
+  /** The first this many posts are a warm-up: a `warmed-up` message follows the last of them. */
+  warmUpPosts: number;
   concurrency: number;
   deadlineAt: number;
 }
 
 export interface UndiciLoadOutput {
+  kind: 'done';
   answered: number;
   failed: number;
   firstError: string | null;
 }
 
-async function load({ origin, posts, concurrency, deadlineAt }: UndiciLoadInput): Promise<UndiciLoadOutput> {
+export type UndiciLoadMessage = { kind: 'warmed-up' } | UndiciLoadOutput;
+
+async function load({
+  origin,
+  posts,
+  warmUpPosts,
+  concurrency,
+  deadlineAt,
+}: UndiciLoadInput): Promise<UndiciLoadOutput> {
   const agent = new Agent({ keepAliveTimeout: 30_000 });
   let next = 0;
   let answered = 0;
   let failed = 0;
   let firstError: string | null = null;
+  // The parent measures CPU from here, so loading and compiling the client are left out.
+  const signalWarmedUp = () => parentPort!.postMessage({ kind: 'warmed-up' } satisfies UndiciLoadMessage);
+  if (warmUpPosts === 0) signalWarmedUp();
   const worker = async () => {
     while (next < posts.length && Date.now() < deadlineAt) {
       const seq = next++;
@@ -41,11 +55,12 @@ async function load({ origin, posts, concurrency, deadlineAt }: UndiciLoadInput)
         failed++;
         firstError ??= (error as Error).message;
       }
+      if (answered + failed === warmUpPosts) signalWarmedUp();
     }
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
   await agent.close();
-  return { answered, failed, firstError };
+  return { kind: 'done', answered, failed, firstError };
 }
 
 load(workerData as UndiciLoadInput).then(

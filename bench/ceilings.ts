@@ -20,6 +20,11 @@ export interface CeilingResult {
   note?: string;
 }
 
+export interface KafkaCeilingResult extends CeilingResult {
+  /** CPU from joining the group to the last expected record: the consumer (this process) and the broker. */
+  cpu: CpuShare | null;
+}
+
 export interface UndiciCeilingResult extends CeilingResult {
   /** CPU from the end of the warm-up to the last answer: the client, the receiver and the rest of the machine. */
   cpu: CpuShare;
@@ -36,19 +41,27 @@ export async function rawKafkaConsumption(
   topics: string[],
   expected: number,
   deadlineAt: number,
-): Promise<CeilingResult> {
+): Promise<KafkaCeilingResult> {
   const consumer = kafka.consumer({ groupId: uniqueName('bench-raw') });
   let count = 0;
   let joinedAt: number | null = null;
   let doneAt: number | null = null;
-  consumer.on(consumer.events.GROUP_JOIN, () => void (joinedAt ??= Date.now()));
+  let measuring: (() => CpuShare) | null = null;
+  let cpu: CpuShare | null = null;
+  consumer.on(consumer.events.GROUP_JOIN, () => {
+    joinedAt ??= Date.now();
+    measuring ??= measureCpu();
+  });
   await consumer.connect();
   try {
     await consumer.subscribe({ topics, fromBeginning: true });
     await consumer.run({
       eachBatch: async ({ batch }) => {
         count += batch.messages.length;
-        if (count >= expected) doneAt ??= Date.now();
+        if (count >= expected && doneAt === null) {
+          doneAt = Date.now();
+          cpu = measuring?.() ?? null;
+        }
       },
     });
     const complete = await waitForCount('raw kafkajs', () => count, expected, deadlineAt);
@@ -57,6 +70,7 @@ export async function rawKafkaConsumption(
       count,
       expected,
       complete,
+      cpu,
     };
   } finally {
     await consumer.disconnect();

@@ -17,6 +17,7 @@ function share(overrides: Partial<CpuShare>): CpuShare {
 }
 
 describe('cpuBudget', () => {
+  const noKafka = { cpu: null, records: 0 };
   const endToEnd = {
     delivered: 10_000,
     cpu: share({
@@ -29,7 +30,7 @@ describe('cpuBudget', () => {
   };
 
   it('splits the machine CPU per delivery by part, the unattributed remainder as rest', () => {
-    const budget = cpuBudget(endToEnd, { cpu: null, requests: 0 }, 0.5);
+    const budget = cpuBudget(endToEnd, { cpu: null, requests: 0 }, noKafka, 0.5);
     expect(budget.perDeliveryUs.dispatcher).toBeCloseTo(150);
     expect(budget.perDeliveryUs.kafka).toBeCloseTo(25);
     expect(budget.perDeliveryUs.postgres).toBeCloseTo(30);
@@ -39,7 +40,12 @@ describe('cpuBudget', () => {
   });
 
   it('allows a delivery the raw request cost over the target ratio, and leaves the dispatcher what the other parts do not use', () => {
-    const budget = cpuBudget(endToEnd, { cpu: share({ machineBusySeconds: 3 }), requests: 50_000 }, 0.5);
+    const budget = cpuBudget(
+      endToEnd,
+      { cpu: share({ machineBusySeconds: 3 }), requests: 50_000 },
+      noKafka,
+      0.5,
+    );
     expect(budget.perRawRequestUs).toBeCloseTo(60);
     expect(budget.allowedPerDeliveryUs).toBeCloseTo(120);
     // 120 − Kafka 25 − Postgres 30 − bench 40 − rest 15
@@ -53,6 +59,7 @@ describe('cpuBudget', () => {
         cpu: share({ dispatcherSeconds: 1.5, machineBusySeconds: 2.6, benchSeconds: 0.4 }),
       },
       { cpu: share({ machineBusySeconds: 3 }), requests: 50_000 },
+      noKafka,
       0.5,
     );
     expect(budget.perDeliveryUs.kafka).toBeNull();
@@ -65,9 +72,21 @@ describe('cpuBudget', () => {
     const budget = cpuBudget(
       { delivered: 0, cpu: endToEnd.cpu },
       { cpu: share({ machineBusySeconds: 3 }), requests: 0 },
+      noKafka,
       0.5,
     );
     expect(budget.perDeliveryUs.machine).toBeNull();
     expect(budget.perRawRequestUs).toBeNull();
+  });
+
+  it('gives the CPU per record of the plain kafkajs consumer and of the broker serving it', () => {
+    const budget = cpuBudget(
+      endToEnd,
+      { cpu: null, requests: 0 },
+      { cpu: share({ benchSeconds: 0.5, kafkaSeconds: 0.1 }), records: 100_000 },
+      0.5,
+    );
+    expect(budget.perRawRecordUs.consumer).toBeCloseTo(5);
+    expect(budget.perRawRecordUs.broker).toBeCloseTo(1);
   });
 });

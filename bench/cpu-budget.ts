@@ -20,6 +20,8 @@ export interface CpuBudget {
   };
   /** µs of machine CPU per raw undici request (client, receiver and whatever else ran). */
   perRawRequestUs: number | null;
+  /** µs of CPU per record a plain kafkajs consumer takes, and the broker serving it: a delivery reads two records (its event, and its outcome for the projection). */
+  perRawRecordUs: { consumer: number | null; broker: number | null };
   /** The most machine CPU a delivery may take for the target ratio, at equal busy shares. */
   allowedPerDeliveryUs: number | null;
   /** What is left of that allowance for the dispatcher once Kafka, Postgres, the receiver and the rest have theirs. */
@@ -29,6 +31,7 @@ export interface CpuBudget {
 export function cpuBudget(
   endToEnd: { cpu: CpuShare; delivered: number },
   ceiling: { cpu: CpuShare | null; requests: number },
+  rawKafka: { cpu: CpuShare | null; records: number },
   targetRatio: number,
 ): CpuBudget {
   const perDelivery = (seconds: number | null) =>
@@ -47,10 +50,16 @@ export function cpuBudget(
     ceiling.cpu?.machineBusySeconds == null || ceiling.requests === 0
       ? null
       : (ceiling.cpu.machineBusySeconds * 1e6) / ceiling.requests;
+  const perRawRecord = (seconds: number | null | undefined) =>
+    seconds == null || rawKafka.records === 0 ? null : (seconds * 1e6) / rawKafka.records;
   const allowedPerDeliveryUs = perRawRequestUs === null ? null : perRawRequestUs / targetRatio;
   return {
     perDeliveryUs: { dispatcher, kafka, postgres, bench, rest, machine },
     perRawRequestUs,
+    perRawRecordUs: {
+      consumer: perRawRecord(rawKafka.cpu?.benchSeconds),
+      broker: perRawRecord(rawKafka.cpu?.kafkaSeconds),
+    },
     allowedPerDeliveryUs,
     leftForDispatcherUs:
       allowedPerDeliveryUs === null || kafka === null || postgres === null || rest === null

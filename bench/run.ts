@@ -299,6 +299,11 @@ function budgetRows(r: PreloadedResult): string[][] {
     ['machine CPU µs per delivery (every process)', formatNumber(d.machine), ''],
     ['machine CPU µs per raw undici request', formatNumber(b.perRawRequestUs), ''],
     [
+      'raw kafkajs CPU µs per record: consumer / broker',
+      `${formatNumber(b.perRawRecordUs.consumer, 1)} / ${formatNumber(b.perRawRecordUs.broker, 1)}`,
+      '',
+    ],
+    [
       'machine busy %: end-to-end / undici ceiling',
       `${formatNumber(r.endToEnd.cpu.machineBusyPercent)} / ${formatNumber(r.ceilings.undiciRequestsPerSecond.cpu.machineBusyPercent)}`,
       '',

@@ -21,7 +21,7 @@ import type { BenchConfig } from './bench-config';
 import {
   rawKafkaConsumption,
   rawUndiciPosts,
-  type CeilingResult,
+  type KafkaCeilingResult,
   type UndiciCeilingResult,
 } from './ceilings';
 import { cpuBudget, type CpuBudget } from './cpu-budget';
@@ -70,7 +70,7 @@ export interface PreloadedResult {
   webhooks: number;
   events: number;
   endToEnd: DeliveryRun;
-  ceilings: { kafkajsRecordsPerSecond: CeilingResult; undiciRequestsPerSecond: UndiciCeilingResult };
+  ceilings: { kafkajsRecordsPerSecond: KafkaCeilingResult; undiciRequestsPerSecond: UndiciCeilingResult };
   /** End-to-end over the lower ceiling (target ≥ 0.5). */
   ratioToLowerCeiling: number | null;
   /** The machine's CPU per delivery by part, against its CPU per raw undici request. */
@@ -201,6 +201,7 @@ async function runPreloaded(
       cpuBudget: cpuBudget(
         endToEnd,
         { cpu: undiciCeiling.cpu, requests: undiciCeiling.requestsSent },
+        { cpu: kafkaCeiling.cpu, records: kafkaCeiling.expected },
         TARGET_RATIO,
       ),
     };

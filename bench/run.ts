@@ -311,12 +311,12 @@ function budgetRows(r: PreloadedResult): string[][] {
     [
       `machine CPU µs a delivery may take for ratio ${TARGET_RATIO}`,
       formatNumber(b.allowedPerDeliveryUs),
-      `≥ ${formatNumber(d.machine)} used`,
+      `used: ${formatNumber(d.machine)}`,
     ],
     [
       'of that, left for the dispatcher after Kafka, Postgres, bench, rest',
       formatNumber(b.leftForDispatcherUs),
-      `≥ ${formatNumber(d.dispatcher)} used`,
+      `used: ${formatNumber(d.dispatcher)}`,
     ],
   ];
 }

@@ -120,7 +120,9 @@ export function validateEvent(input: unknown): ValidationResult {
   const spec = SPECS[input.event];
   const problems: FieldProblem[] = [];
   checkShape(input, spec.fields, '', problems);
-  for (const [name, nested] of Object.entries(spec.nested)) {
+  // for-in over the static specs, not Object.entries: no arrays allocated for every event.
+  for (const name in spec.nested) {
+    const nested = spec.nested[name];
     const value = input[name];
     if (value === undefined && nested.optional) continue;
     if (!isRecord(value))
@@ -138,7 +140,8 @@ export function describeProblems(problems: FieldProblem[]): string {
 }
 
 function checkShape(obj: Record<string, unknown>, shape: Shape, prefix: string, out: FieldProblem[]): void {
-  for (const [field, check] of Object.entries(shape)) {
+  for (const field in shape) {
+    const check = shape[field];
     if (!(field in obj) && check(undefined) !== null) {
       out.push({ field: prefix + field, message: 'is required' });
       continue;

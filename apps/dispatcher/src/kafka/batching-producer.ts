@@ -2,6 +2,7 @@
 // not batch for us, so records from every caller are grouped into one sendBatch per few ms.
 import type { Kafka, Message, Producer } from 'kafkajs';
 import { MicroBatcher } from '../batching/micro-batcher';
+import { keyCachingPartitioner } from './key-partitioner';
 
 interface OutgoingRecord {
   topic: string;
@@ -17,6 +18,7 @@ export class BatchingProducer {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
+      createPartitioner: keyCachingPartitioner(),
     });
     this.batcher = new MicroBatcher({
       flush: (records) => this.flush(records),

@@ -12,9 +12,13 @@ export function createKafka(clientId: string, brokers: string[], logger: JsonLog
 }
 
 /**
- * Creates any of `topics` that do not exist yet and waits until every partition has a leader
- * (idempotent; safe when several apps race). kafkajs's own wait gives up on the "unknown topic"
- * answers a busy broker returns right after a creation, so the wait here retries those.
+ * Creates any of `topics` that do not exist yet and waits until every partition has a leader and
+ * that leader serves it (idempotent; safe when several apps race). kafkajs's own wait gives up on
+ * the "unknown topic" answers a busy broker returns right after a creation, so the wait here
+ * retries those. Metadata names a leader a few milliseconds before the leader has created the
+ * partition's log; a produce in between is refused with "not the leader", and the retry after it
+ * was seen to leave a test's first records missing on a freshly started broker. So the wait ends
+ * only once the leader answers an offsets request for every new partition.
  */
 export async function ensureTopics(
   kafka: Kafka,
@@ -40,8 +44,11 @@ export async function ensureTopics(
     for (;;) {
       try {
         const { topics: metadata } = await admin.fetchTopicMetadata({ topics: missing.map((t) => t.topic) });
-        if (metadata.every((m) => m.partitions.length > 0 && m.partitions.every((p) => p.leader >= 0)))
+        if (metadata.every((m) => m.partitions.length > 0 && m.partitions.every((p) => p.leader >= 0))) {
+          // Offsets come from each partition's leader, and only once it hosts the log.
+          for (const { topic } of missing) await admin.fetchTopicOffsets(topic);
           return;
+        }
       } catch (error) {
         if (Date.now() > deadline) throw error;
       }

@@ -1,8 +1,9 @@
 // The Kafka edge of the dispatcher, as a Nest custom transport strategy. The stock Kafka transport
 // awaits each handler, so one slow endpoint would hold back fetching and heartbeats for every
 // partition of its broker. Here each record is handed to the sink and the batch loop moves on at
-// once; a partition is paused while too much of its work is buffered, and its offset is committed
-// only up to the watermark (docs/decisions/0002-offset-commits.md).
+// once; a partition is paused while too much of its work is buffered (in records, or in bytes
+// across partitions, so a burst of large records cannot grow the heap past a budget), and its
+// offset is committed only up to the watermark (docs/decisions/0002-offset-commits.md).
 import { Server, type CustomTransportStrategy } from '@nestjs/microservices';
 import type { Consumer, EachBatchPayload, Kafka, KafkaMessage } from 'kafkajs';
 import type { JsonLogger } from '@vowchat/platform';
@@ -29,6 +30,10 @@ export interface EventStreamOptions {
   topics: string[];
   /** In-flight records per partition before the partition is paused. */
   partitionBufferCap: number;
+  /** In-flight bytes (keys, values, headers) across partitions before taking partitions pause (default 64 MiB). */
+  bufferBytesCap?: number;
+  /** A partition whose watermark has not moved for this long while it has work is reported stalled. */
+  stallThresholdMs?: number;
   sessionTimeoutMs: number;
   commitIntervalMs?: number;
   /** How long close() waits for in-flight work before committing what is durable. */
@@ -39,8 +44,13 @@ export class EventStreamServer extends Server implements CustomTransportStrategy
   private consumer: Consumer | null = null;
   private readonly progress = new Map<string, PartitionProgress>();
   private readonly paused = new Set<string>();
+  private readonly highWatermarks = new Map<string, number>();
   private commitTimer: NodeJS.Timeout | null = null;
   private committing: Promise<void> = Promise.resolve();
+  private running = false;
+  private readonly bufferBytesCap: number;
+  private joined = false;
+  private bytes = 0;
 
   constructor(
     private readonly kafka: Kafka,
@@ -49,6 +59,7 @@ export class EventStreamServer extends Server implements CustomTransportStrategy
     private readonly log: JsonLogger,
   ) {
     super();
+    this.bufferBytesCap = options.bufferBytesCap ?? 64 * 1024 * 1024;
   }
 
   /** Records taken and not yet durable, across partitions (a gauge). */
@@ -58,9 +69,51 @@ export class EventStreamServer extends Server implements CustomTransportStrategy
     return n;
   }
 
+  /** Bytes of the records in flight, across partitions (a gauge; what the byte budget bounds). */
+  get inFlightBytes(): number {
+    return this.bytes;
+  }
+
   /** Partitions paused for back-pressure right now (a gauge). */
   get pausedPartitions(): number {
     return this.paused.size;
+  }
+
+  /** Whether the consumer runs and has joined its group (readiness; Nest's Server owns `status`). */
+  consumerStatus(): { running: boolean; joined: boolean; assigned: number } {
+    return { running: this.running, joined: this.joined, assigned: this.progress.size };
+  }
+
+  /** Partitions whose watermark has not moved for longer than the stall threshold while holding work. */
+  stalledPartitions(now = Date.now()): StalledPartition[] {
+    const threshold = this.options.stallThresholdMs ?? 120_000;
+    const stalled: StalledPartition[] = [];
+    for (const [key, progress] of this.progress) {
+      const stalledForMs = progress.stalledForMs(now);
+      if (stalledForMs < threshold) continue;
+      const { topic, partition } = splitKey(key);
+      stalled.push({
+        topic,
+        partition,
+        stalledForMs,
+        inFlight: progress.inFlight,
+        watermark: progress.watermark,
+      });
+    }
+    return stalled;
+  }
+
+  /** Per partition: records between the watermark and the partition's end, and the oldest one's age. */
+  partitionLag(now = Date.now()): PartitionLag[] {
+    const lags: PartitionLag[] = [];
+    for (const [key, progress] of this.progress) {
+      const { topic, partition } = splitKey(key);
+      const high = this.highWatermarks.get(key) ?? null;
+      const watermark = progress.watermark;
+      const lagRecords = high !== null && watermark !== null ? Math.max(0, high - watermark) : 0;
+      lags.push({ topic, partition, lagRecords, lagSeconds: progress.lagMs(now, high) / 1000 });
+    }
+    return lags;
   }
 
   async listen(callback: () => void): Promise<void> {
@@ -72,13 +125,20 @@ export class EventStreamServer extends Server implements CustomTransportStrategy
       allowAutoTopicCreation: false,
     });
     this.consumer = consumer;
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => this.onAssignment(payload.memberAssignment));
-    consumer.on(consumer.events.CRASH, ({ payload }) =>
+    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
+      this.joined = true;
+      this.onAssignment(payload.memberAssignment);
+    });
+    consumer.on(consumer.events.REBALANCING, () => (this.joined = false));
+    consumer.on(consumer.events.STOP, () => (this.running = false));
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      this.joined = false;
+      this.running = payload.restart;
       this.log.errorWith('event consumer crashed', {
         error: payload.error.message,
         restart: payload.restart,
-      }),
-    );
+      });
+    });
     await consumer.connect();
     await consumer.subscribe({ topics: this.options.topics, fromBeginning: true });
     await consumer.run({
@@ -87,6 +147,7 @@ export class EventStreamServer extends Server implements CustomTransportStrategy
       partitionsConsumedConcurrently: 3,
       eachBatch: (payload) => this.takeBatch(payload),
     });
+    this.running = true;
     this.commitTimer = setInterval(() => void this.commit(), this.options.commitIntervalMs ?? 250);
     this.log.info('event consumer running', { group: this.options.groupId, topics: this.options.topics });
     callback();
@@ -125,11 +186,14 @@ export class EventStreamServer extends Server implements CustomTransportStrategy
     const { topic, partition } = batch;
     const key = `${topic}:${partition}`;
     const progress = this.progressOf(key);
+    this.highWatermarks.set(key, Number(batch.highWatermark));
     let lastHeartbeat = Date.now();
     for (const message of batch.messages) {
       if (!isRunning() || isStale() || this.paused.has(key)) break;
       const offset = Number(message.offset);
-      if (progress.take(offset)) {
+      const bytes = recordBytes(message);
+      if (progress.take(offset, bytes, Number(message.timestamp), Date.now())) {
+        this.bytes += bytes;
         const record: TakenRecord = {
           topic,
           partition,
@@ -139,11 +203,13 @@ export class EventStreamServer extends Server implements CustomTransportStrategy
           value: message.value,
           headers: message.headers,
         };
-        this.sink.accept(record, () => this.finish(key, topic, partition, progress, offset));
+        this.sink.accept(record, () => this.finish(key, progress, offset));
       }
       resolveOffset(message.offset);
       if (progress.inFlight >= this.options.partitionBufferCap)
-        this.pause(key, topic, partition, progress.inFlight);
+        this.pause(key, topic, partition, 'records', progress.inFlight);
+      else if (this.bytes >= this.bufferBytesCap)
+        this.pause(key, topic, partition, 'bytes', progress.inFlight);
       if (Date.now() - lastHeartbeat > 1_000) {
         await heartbeat();
         lastHeartbeat = Date.now();
@@ -152,30 +218,48 @@ export class EventStreamServer extends Server implements CustomTransportStrategy
     await heartbeat();
   }
 
-  private finish(
-    key: string,
-    topic: string,
-    partition: number,
-    progress: PartitionProgress,
-    offset: number,
-  ): void {
-    progress.finish(offset);
-    if (this.paused.has(key) && progress.inFlight <= this.options.partitionBufferCap / 2) {
-      this.paused.delete(key);
-      this.consumer?.resume([{ topic, partitions: [partition] }]);
-      this.log.debug('partition resumed', { topic, partition, in_flight: progress.inFlight });
+  private finish(key: string, progress: PartitionProgress, offset: number): void {
+    const before = progress.inFlightBytes;
+    progress.finish(offset, Date.now());
+    // A partition revoked meanwhile already left the byte budget (onAssignment).
+    if (this.progress.get(key) === progress) this.bytes -= before - progress.inFlightBytes;
+    for (const pausedKey of this.paused) {
+      const p = this.progress.get(pausedKey);
+      if (p) this.resumeIfUnderBudget(pausedKey, p);
     }
   }
 
-  private pause(key: string, topic: string, partition: number, inFlight: number): void {
+  private resumeIfUnderBudget(key: string, progress: PartitionProgress): void {
+    if (progress.inFlight > this.options.partitionBufferCap / 2) return;
+    if (this.bytes > this.bufferBytesCap / 2) return;
+    const { topic, partition } = splitKey(key);
+    this.paused.delete(key);
+    this.consumer?.resume([{ topic, partitions: [partition] }]);
+    this.log.debug('partition resumed', {
+      topic,
+      partition,
+      in_flight: progress.inFlight,
+      in_flight_bytes: this.bytes,
+    });
+  }
+
+  private pause(
+    key: string,
+    topic: string,
+    partition: number,
+    over: 'records' | 'bytes',
+    inFlight: number,
+  ): void {
     if (this.paused.has(key)) return;
     this.paused.add(key);
     this.consumer?.pause([{ topic, partitions: [partition] }]);
-    this.log.info('partition paused: buffered work over cap', {
+    this.log.debug('partition paused: buffered work over cap', {
       topic,
       partition,
+      over,
       in_flight: inFlight,
-      cap: this.options.partitionBufferCap,
+      in_flight_bytes: this.bytes,
+      cap: over === 'records' ? this.options.partitionBufferCap : this.bufferBytesCap,
     });
   }
 
@@ -193,10 +277,13 @@ export class EventStreamServer extends Server implements CustomTransportStrategy
     const owned = new Set(
       Object.entries(assignment).flatMap(([topic, partitions]) => partitions.map((p) => `${topic}:${p}`)),
     );
-    for (const key of [...this.progress.keys()]) {
+    for (const [key, progress] of [...this.progress]) {
       if (!owned.has(key)) {
+        // Work still in flight for it finishes into the forgotten progress; its bytes leave the budget now.
+        this.bytes -= progress.inFlightBytes;
         this.progress.delete(key);
         this.paused.delete(key);
+        this.highWatermarks.delete(key);
       }
     }
     this.log.info('partitions assigned', { partitions: [...owned] });
@@ -211,12 +298,7 @@ export class EventStreamServer extends Server implements CustomTransportStrategy
       for (const [key, progress] of this.progress) {
         const candidate = progress.commitCandidate();
         if (candidate === null) continue;
-        const sep = key.lastIndexOf(':');
-        offsets.push({
-          topic: key.slice(0, sep),
-          partition: Number(key.slice(sep + 1)),
-          offset: String(candidate),
-        });
+        offsets.push({ ...splitKey(key), offset: String(candidate) });
         marks.push(() => progress.markCommitted(candidate));
       }
       if (offsets.length === 0) return;
@@ -229,4 +311,36 @@ export class EventStreamServer extends Server implements CustomTransportStrategy
     });
     return this.committing;
   }
+}
+
+export interface StalledPartition {
+  topic: string;
+  partition: number;
+  stalledForMs: number;
+  inFlight: number;
+  /** The lowest offset whose work is not durable: the record the partition waits on. */
+  watermark: number | null;
+}
+
+export interface PartitionLag {
+  topic: string;
+  partition: number;
+  lagRecords: number;
+  lagSeconds: number;
+}
+
+function splitKey(key: string): { topic: string; partition: number } {
+  const sep = key.lastIndexOf(':');
+  return { topic: key.slice(0, sep), partition: Number(key.slice(sep + 1)) };
+}
+
+/** What a record holds in memory: its key, value and headers. */
+function recordBytes(message: KafkaMessage): number {
+  let bytes = (message.key?.length ?? 0) + (message.value?.length ?? 0);
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    bytes += name.length;
+    if (Array.isArray(value)) for (const v of value) bytes += v?.length ?? 0;
+    else bytes += value?.length ?? 0;
+  }
+  return bytes;
 }

@@ -50,3 +50,44 @@ describe('PartitionProgress (watermark commits)', () => {
     expect(p.commitCandidate()).toBe(10);
   });
 });
+
+describe('PartitionProgress (memory and stalls)', () => {
+  it('holds the bytes of unfinished records only', () => {
+    const p = new PartitionProgress();
+    p.take(1, 100, 0, 0);
+    p.take(2, 900_000, 0, 0);
+    expect(p.inFlightBytes).toBe(900_100);
+    p.finish(2, 5);
+    expect(p.inFlightBytes).toBe(100);
+    p.finish(1, 6);
+    expect(p.inFlightBytes).toBe(0);
+    p.finish(1, 7); // a second finish of the same offset changes nothing
+    expect(p.inFlightBytes).toBe(0);
+    expect(p.inFlight).toBe(0);
+  });
+
+  it('is stalled for as long as its lowest open record has not finished', () => {
+    const p = new PartitionProgress();
+    expect(p.stalledForMs(1_000)).toBe(0);
+    p.take(10, 1, 0, 1_000);
+    p.take(11, 1, 0, 1_100);
+    p.finish(11, 2_000); // a later record finishing is not progress: the watermark stays
+    expect(p.stalledForMs(5_000)).toBe(4_000);
+    p.finish(10, 6_000);
+    expect(p.stalledForMs(9_000)).toBe(0); // idle
+    p.take(12, 1, 0, 9_500);
+    expect(p.stalledForMs(10_000)).toBe(500);
+  });
+
+  it('reports the age of the oldest unfinished record as lag', () => {
+    const p = new PartitionProgress();
+    p.take(0, 1, 1_000, 1_000);
+    p.take(1, 1, 2_000, 2_000);
+    expect(p.lagMs(5_000, 2)).toBe(4_000);
+    p.finish(0, 5_000);
+    expect(p.lagMs(5_000, 2)).toBe(3_000);
+    p.finish(1, 5_000);
+    expect(p.lagMs(5_000, 2)).toBe(0); // caught up
+    expect(p.lagMs(6_000, 10)).toBe(4_000); // more on the partition than taken: at most this old
+  });
+});

@@ -1,0 +1,177 @@
+// What the health API's query strings accept (window, series, limit) and which rollup table and
+// bucket range answer them. Pure: the clock is a parameter.
+import type { FieldProblem } from '@vowchat/events';
+
+export const WINDOWS = ['5m', '1h', '24h', '7d'] as const;
+export type WindowName = (typeof WINDOWS)[number];
+export const SERIES = ['1m', '1h'] as const;
+export type SeriesName = (typeof SERIES)[number];
+
+export type RollupTable = 'endpoint_health_minute' | 'endpoint_health_hour';
+
+export const MINUTE_MS = 60_000;
+export const HOUR_MS = 3_600_000;
+export const DEFAULT_WINDOW: WindowName = '1h';
+export const DEFAULT_LIMIT = 20;
+export const MAX_LIMIT = 200;
+
+const WINDOW_MS: Record<WindowName, number> = {
+  '5m': 5 * MINUTE_MS,
+  '1h': HOUR_MS,
+  '24h': 24 * HOUR_MS,
+  '7d': 7 * 24 * HOUR_MS,
+};
+
+/**
+ * The bucket range that answers a window: the last `length / step` buckets of `table`, the current
+ * (partial) one included, so the figures move every minute rather than jumping at bucket edges.
+ * Minute rows answer up to 24 h (kept 7 days, exact to the minute); hour rows answer 7 days.
+ */
+export interface WindowPlan {
+  window: WindowName;
+  table: RollupTable;
+  /** Bucket width of `table`. */
+  stepMs: number;
+  /** Start of the first bucket counted (inclusive). */
+  from: Date;
+  /** Now: the end of the current bucket's data. */
+  to: Date;
+  /** to − from in seconds: the denominator of the rates. */
+  spanSeconds: number;
+}
+
+export function planWindow(window: WindowName, now: Date): WindowPlan {
+  const length = WINDOW_MS[window];
+  const stepMs = length <= 24 * HOUR_MS ? MINUTE_MS : HOUR_MS;
+  return rangeOf(
+    window,
+    stepMs === MINUTE_MS ? 'endpoint_health_minute' : 'endpoint_health_hour',
+    stepMs,
+    length,
+    now,
+  );
+}
+
+/** The plan for a series: the window's range read at the series' step (1m: minute rows, 1h: hour rows). */
+export function planSeries(window: WindowName, series: SeriesName, now: Date): WindowPlan {
+  const stepMs = series === '1m' ? MINUTE_MS : HOUR_MS;
+  return rangeOf(
+    window,
+    series === '1m' ? 'endpoint_health_minute' : 'endpoint_health_hour',
+    stepMs,
+    WINDOW_MS[window],
+    now,
+  );
+}
+
+function rangeOf(
+  window: WindowName,
+  table: RollupTable,
+  stepMs: number,
+  length: number,
+  now: Date,
+): WindowPlan {
+  const buckets = Math.max(1, Math.ceil(length / stepMs));
+  const current = Math.floor(now.getTime() / stepMs) * stepMs;
+  const from = current - (buckets - 1) * stepMs;
+  return { window, table, stepMs, from: new Date(from), to: now, spanSeconds: (now.getTime() - from) / 1000 };
+}
+
+/** Start of every bucket of the plan, oldest first (the points of a series, gaps included). */
+export function bucketStarts(plan: WindowPlan): Date[] {
+  const starts: Date[] = [];
+  for (let t = plan.from.getTime(); t <= plan.to.getTime(); t += plan.stepMs) starts.push(new Date(t));
+  return starts;
+}
+
+export interface EndpointHealthQuery {
+  window: WindowName;
+  series: SeriesName | null;
+}
+
+export interface OperatorHealthQuery {
+  window: WindowName;
+  limit: number;
+}
+
+export type ParsedQuery<T> = { ok: true; value: T } | { ok: false; problems: FieldProblem[] };
+
+type RawQuery = Record<string, unknown>;
+
+/** `?window=5m|1h|24h|7d&series=1m|1h` of one webhook's health. */
+export function parseEndpointHealthQuery(query: RawQuery): ParsedQuery<EndpointHealthQuery> {
+  const problems = unknownParams(query, ['window', 'series']);
+  const window = windowParam(query, problems);
+  const series = oneOf(query, 'series', SERIES, problems);
+  // 1m points over 7 days would be 10,080 of them from a table that keeps exactly 7 days.
+  if (series === '1m' && window === '7d')
+    problems.push({
+      field: 'series',
+      message: 'series=1m goes up to window=24h; use series=1h for window=7d',
+    });
+  if (series === '1h' && window === '5m')
+    problems.push({
+      field: 'series',
+      message: 'series=1h needs a window of 1h or more; use series=1m for window=5m',
+    });
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: { window, series } };
+}
+
+/** `?window=` of an account's health. */
+export function parseAccountHealthQuery(query: RawQuery): ParsedQuery<{ window: WindowName }> {
+  const problems = unknownParams(query, ['window']);
+  const window = windowParam(query, problems);
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: { window } };
+}
+
+/** `?window=&limit=N` of the operator view. */
+export function parseOperatorHealthQuery(query: RawQuery): ParsedQuery<OperatorHealthQuery> {
+  const problems = unknownParams(query, ['window', 'limit']);
+  const window = windowParam(query, problems);
+  let limit = DEFAULT_LIMIT;
+  const raw = single(query, 'limit', problems);
+  if (raw !== undefined) {
+    limit = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
+    if (!(limit >= 1 && limit <= MAX_LIMIT))
+      problems.push({
+        field: 'limit',
+        message: `limit must be an integer from 1 to ${MAX_LIMIT}, got "${raw}"`,
+      });
+  }
+  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: { window, limit } };
+}
+
+function unknownParams(query: RawQuery, known: readonly string[]): FieldProblem[] {
+  return Object.keys(query)
+    .filter((k) => !known.includes(k))
+    .map((k) => ({
+      field: k,
+      message: `unknown query parameter "${k}"; this route takes ${known.join(', ')}`,
+    }));
+}
+
+function windowParam(query: RawQuery, problems: FieldProblem[]): WindowName {
+  return oneOf(query, 'window', WINDOWS, problems) ?? DEFAULT_WINDOW;
+}
+
+function oneOf<T extends string>(
+  query: RawQuery,
+  name: string,
+  allowed: readonly T[],
+  problems: FieldProblem[],
+): T | null {
+  const raw = single(query, name, problems);
+  if (raw === undefined) return null;
+  if ((allowed as readonly string[]).includes(raw)) return raw as T;
+  problems.push({ field: name, message: `${name} must be one of ${allowed.join(', ')}, got "${raw}"` });
+  return null;
+}
+
+/** A parameter given once; repeating it is refused rather than guessing which one was meant. */
+function single(query: RawQuery, name: string, problems: FieldProblem[]): string | undefined {
+  const value = query[name];
+  if (value === undefined) return undefined;
+  if (typeof value === 'string') return value;
+  problems.push({ field: name, message: `${name} may be given once` });
+  return undefined;
+}

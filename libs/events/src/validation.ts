@@ -114,7 +114,7 @@ const SPECS: Record<EventType, Spec> = {
 export function validateEvent(input: unknown): ValidationResult {
   if (!isRecord(input)) return fail('(root)', 'must be a JSON object');
   if (!isEventType(input.event)) {
-    const got = input.event === undefined ? 'missing' : JSON.stringify(input.event);
+    const got = input.event === undefined ? 'missing' : quoted(input.event);
     return fail('event', `is ${got}; must be one of ${EVENT_TYPES.join(', ')}`);
   }
   const spec = SPECS[input.event];
@@ -149,6 +149,14 @@ function checkShape(obj: Record<string, unknown>, shape: Shape, prefix: string, 
     const problem = check(obj[field]);
     if (problem) out.push({ field: prefix + field, message: problem });
   }
+}
+
+// Not JSON.stringify of the value: an array nested thousands deep overflows it, and a huge string
+// would be copied whole into every error message and dead-letter reason.
+function quoted(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
 }
 
 function fail(field: string, message: string): ValidationResult {

@@ -13,3 +13,4 @@ export * from './publisher';
 export * from './signature';
 export * from './delivery-records';
 export * from './examples';
+export * from './topic-limits';

@@ -142,7 +142,10 @@ describe('toDeadLetter', () => {
       key: '42',
       value: 'not json',
       value_encoding: 'utf8',
+      value_bytes: 8,
+      value_truncated: false,
       headers: { [EVENT_HEADERS.eventId]: eventId, [EVENT_HEADERS.eventType]: 'message_created' },
+      headers_truncated: false,
       dead_lettered_at: '2024-01-15T10:30:00.000Z',
     });
   });
@@ -161,5 +164,51 @@ describe('toDeadLetter', () => {
       at,
     );
     expect(letter).toMatchObject({ key: null, value: null, value_encoding: 'utf8', headers: {} });
+  });
+
+  it('keeps a prefix of a value too large to carry whole, and the letter fits its budget', () => {
+    const value = Buffer.alloc(900_000, 0xab); // binary: base64 would make it 1.2 MB
+    const letter = toDeadLetter(consumed({ value }), 'value is not JSON', at, 100_000);
+    expect(Buffer.byteLength(JSON.stringify(letter))).toBeLessThanOrEqual(100_000);
+    expect(letter).toMatchObject({ value_truncated: true, value_encoding: 'base64', value_bytes: 900_000 });
+    const prefix = Buffer.from(letter.value!, 'base64');
+    expect(prefix.length).toBeGreaterThan(70_000);
+    expect(prefix.equals(value.subarray(0, prefix.length))).toBe(true);
+  });
+
+  it('keeps a text value whole when it fits, even one JSON escapes heavily', () => {
+    const value = Buffer.from('"\u0001'.repeat(1000));
+    const letter = toDeadLetter(consumed({ value }), 'value is not JSON', at, 100_000);
+    expect(letter).toMatchObject({ value_truncated: false, value_encoding: 'utf8', value: value.toString() });
+  });
+
+  it('cuts a huge key and huge headers, and says so', () => {
+    const letter = toDeadLetter(
+      consumed({
+        key: Buffer.alloc(500_000, 0x41),
+        headers: {
+          big: 'x'.repeat(500_000),
+          ...Object.fromEntries(Array.from({ length: 100 }, (_, i) => [`h${i}`, 'y'.repeat(500)])),
+        },
+      }),
+      'x'.repeat(5_000),
+      at,
+      1_000_000,
+    );
+    expect(letter.key!.length).toBeLessThanOrEqual(1_030);
+    expect(letter.headers.big.length).toBeLessThanOrEqual(1_030);
+    expect(letter.headers_truncated).toBe(true);
+    expect(Buffer.byteLength(JSON.stringify(letter.headers))).toBeLessThan(20_000);
+    expect(letter.reason.length).toBeLessThanOrEqual(1_001);
+  });
+});
+
+describe('decodeEventRecord and UTF-8', () => {
+  it('dead-letters a value with invalid UTF-8 inside a string instead of delivering U+FFFD', () => {
+    const json = Buffer.from(JSON.stringify(exampleEvent('message_created')));
+    const at = json.indexOf(Buffer.from('Hi, I need'));
+    const bad = Buffer.concat([json.subarray(0, at), Buffer.from([0xc3, 0x28]), json.subarray(at)]);
+    const decoded = decodeEventRecord(consumed({ value: bad }));
+    expect(decoded).toEqual({ ok: false, reason: 'value is not valid UTF-8' });
   });
 });

@@ -4,3 +4,4 @@ export * from './env';
 export * from './logger';
 export * from './api-token.guard';
 export * from './kafka-client';
+export * from './sampled-log';

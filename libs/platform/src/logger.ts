@@ -2,6 +2,7 @@
 // `redactUrl` strips credentials and query strings from URLs that go into log fields.
 import type { LoggerService } from '@nestjs/common';
 import { logLevel, type LogEntry } from 'kafkajs';
+import { SampledLog } from './sampled-log';
 
 export const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type Level = (typeof LEVELS)[number];
@@ -66,14 +67,19 @@ export class JsonLogger implements LoggerService {
     this.write('debug', String(message), nestContext(params));
   }
 
-  /** A kafkajs logCreator that routes the client's logs here (warnings and errors only). */
+  /**
+   * A kafkajs logCreator that routes the client's logs here (warnings and errors only), sampled:
+   * kafkajs logs every retry of a request, which floods the log while a broker is away.
+   */
   kafkaLogCreator() {
-    return () =>
-      ({ level, log }: LogEntry): void => {
+    return () => {
+      const sampled = new SampledLog(this);
+      return ({ level, log }: LogEntry): void => {
         const { message, ...rest } = log;
-        if (level === logLevel.ERROR) this.write('error', `kafkajs: ${message}`, rest);
-        else if (level === logLevel.WARN) this.write('warn', `kafkajs: ${message}`, rest);
+        if (level === logLevel.ERROR) sampled.error('kafkajs', `kafkajs: ${message}`, rest);
+        else if (level === logLevel.WARN) sampled.warn('kafkajs', `kafkajs: ${message}`, rest);
       };
+    };
   }
 }
 

@@ -66,3 +66,51 @@ describe('MicroBatcher', () => {
     expect(seen).toEqual([42]);
   });
 });
+
+describe('MicroBatcher in bytes', () => {
+  const sized = (flush: (items: string[]) => Promise<void | (Error | undefined)[]>) =>
+    new MicroBatcher<string>({
+      flush,
+      maxBatch: 100,
+      lingerMs: 1,
+      maxPending: 100,
+      sizeOf: (s) => s.length,
+      maxBatchBytes: 10,
+      maxPendingBytes: 25,
+    });
+
+  it('keeps each batch under maxBatchBytes, but never leaves an oversized item behind', async () => {
+    const batches: string[][] = [];
+    const batcher = sized(async (items) => void batches.push(items));
+    await Promise.all(['aaaa', 'bbbb', 'cccc', 'dddddddddddddddd', 'ee'].map((s) => batcher.add(s)));
+    expect(batches.flat()).toEqual(['aaaa', 'bbbb', 'cccc', 'dddddddddddddddd', 'ee']);
+    for (const batch of batches) {
+      const bytes = batch.join('').length;
+      expect(bytes <= 10 || batch.length === 1).toBe(true);
+    }
+  });
+
+  it('makes add wait while the queued bytes are at the cap', async () => {
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    const batcher = sized(() => gate);
+    const first = batcher.add('x'.repeat(10)); // flushed at once, holds the flush
+    const queued = [batcher.add('y'.repeat(10)), batcher.add('z'.repeat(10))];
+    let thirdAdded = false;
+    const third = batcher.add('w'.repeat(10)).then(() => (thirdAdded = true));
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(batcher.pendingBytes).toBeLessThanOrEqual(25);
+    expect(thirdAdded).toBe(false);
+    release();
+    await Promise.all([first, ...queued, third]);
+    expect(thirdAdded).toBe(true);
+  });
+
+  it('fails only the items a flush names', async () => {
+    const batcher = sized(async (items) =>
+      items.map((s) => (s === 'bad' ? new Error('refused') : undefined)),
+    );
+    const results = await Promise.allSettled([batcher.add('ok'), batcher.add('bad'), batcher.add('ok2')]);
+    expect(results.map((r) => r.status)).toEqual(['fulfilled', 'rejected', 'fulfilled']);
+  });
+});

@@ -36,6 +36,8 @@ export async function startProducer(overrides: Partial<ProducerConfig> = {}): Pr
     topics: uniqueEventTopics(),
     maxBodyBytes: 1024 * 1024,
     maxBatchEvents: 500,
+    maxEventBytes: null,
+    maxEventDepth: 64,
     ...overrides,
   };
   const app = await createProducerApp(config, new JsonLogger('producer', config.logLevel));

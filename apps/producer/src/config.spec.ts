@@ -15,6 +15,8 @@ describe('loadProducerConfig', () => {
       },
       maxBodyBytes: 1_048_576,
       maxBatchEvents: 500,
+      maxEventBytes: null,
+      maxEventDepth: 64,
     });
   });
 
@@ -31,6 +33,8 @@ describe('loadProducerConfig', () => {
       KAFKA_TOPIC_TYPING: 't',
       MAX_BODY_BYTES: '4096',
       MAX_BATCH_EVENTS: '20',
+      MAX_EVENT_BYTES: '65536',
+      MAX_EVENT_DEPTH: '32',
     });
     expect(config).toEqual({
       port: 8080,
@@ -40,13 +44,21 @@ describe('loadProducerConfig', () => {
       topics: { conversations: 'c', messages: 'm', typing: 't' },
       maxBodyBytes: 4096,
       maxBatchEvents: 20,
+      maxEventBytes: 65536,
+      maxEventDepth: 32,
     });
   });
 
   it('names every bad variable at once', () => {
     let error: unknown;
     try {
-      loadProducerConfig({ PORT: 'abc', LOG_LEVEL: 'loud', MAX_BATCH_EVENTS: '0' });
+      loadProducerConfig({
+        PORT: 'abc',
+        LOG_LEVEL: 'loud',
+        MAX_BATCH_EVENTS: '0',
+        MAX_EVENT_BYTES: '10',
+        MAX_EVENT_DEPTH: 'deep',
+      });
     } catch (e) {
       error = e;
     }
@@ -56,6 +68,8 @@ describe('loadProducerConfig', () => {
       'PORT must be an integer from 0 to 65535, got "abc"',
       'PRODUCER_API_TOKEN is required',
       'MAX_BATCH_EVENTS must be an integer from 1 to 100000, got "0"',
+      'MAX_EVENT_BYTES must be an integer from 1024 to 67108864, got "10"',
+      'MAX_EVENT_DEPTH must be an integer from 8 to 1000, got "deep"',
     ]);
   });
 });

@@ -1,5 +1,11 @@
 // The producer's configuration: read and validated once at boot into one typed object.
-import { DEFAULT_TOPICS, TOPIC_ENV_VARS, type EventStream, type TopicNames } from '@vowchat/events';
+import {
+  DEFAULT_TOPICS,
+  MAX_EVENT_DEPTH,
+  TOPIC_ENV_VARS,
+  type EventStream,
+  type TopicNames,
+} from '@vowchat/events';
 import { EnvReader, type Env, type Level } from '@vowchat/platform';
 
 /** The three topics events are published to (the producer never touches the others). */
@@ -20,6 +26,13 @@ export interface ProducerConfig {
   maxBodyBytes: number;
   /** Most events accepted in one batch request. */
   maxBatchEvents: number;
+  /**
+   * Caps each record batch sent to Kafka, like a topic's max.message.bytes; null: the topics' own
+   * max.message.bytes, read from the broker at boot (the smaller of the two applies when both are set).
+   */
+  maxEventBytes: number | null;
+  /** The deepest an event may nest; deeper is refused with 422 before it is serialised. */
+  maxEventDepth: number;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -41,6 +54,10 @@ export function loadProducerConfig(env: Env = process.env): ProducerConfig {
     topics: readEventTopics(r),
     maxBodyBytes: r.int('MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, { min: 1024, max: 64 * 1024 * 1024 }),
     maxBatchEvents: r.int('MAX_BATCH_EVENTS', DEFAULT_MAX_BATCH_EVENTS, { min: 1, max: 100_000 }),
+    maxEventBytes: env.MAX_EVENT_BYTES
+      ? r.int('MAX_EVENT_BYTES', 0, { min: 1024, max: 64 * 1024 * 1024 })
+      : null,
+    maxEventDepth: r.int('MAX_EVENT_DEPTH', MAX_EVENT_DEPTH, { min: 8, max: 1000 }),
   };
   r.done();
   return config;

@@ -31,8 +31,12 @@ export class ProducerModule implements OnApplicationShutdown {
                 partitions: config.kafka.topicPartitions,
               })),
             );
-            const publisher = new EventPublisher(kafka, config.topics);
+            const publisher = new EventPublisher(kafka, config.topics, {
+              maxMessageBytes: config.maxEventBytes ?? undefined,
+              maxEventDepth: config.maxEventDepth,
+            });
             await publisher.connect();
+            logger.info('event size limits', { max_message_bytes: publisher.maxMessageBytes() });
             return publisher;
           },
         },

@@ -1,10 +1,11 @@
 // HTTP ingestion: checks each request (ingest-request.ts), publishes the events, answers where they
 // landed. 202: the events are durably in Kafka; delivery to webhooks happens later.
 import { Body, Controller, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
-import type { PublishedEvent, VowChatEvent } from '@vowchat/events';
+import { EventTooLargeError, type PublishedEvent, type VowChatEvent } from '@vowchat/events';
 import { ApiTokenGuard, type JsonLogger } from '@vowchat/platform';
 import type { ProducerConfig } from '../config';
 import { ApiError } from '../http/api-error';
+import { eventTooLargeResponse } from '../publishing/event-too-large';
 import { EVENT_PUBLISHER, LOGGER, PRODUCER_CONFIG, type EventSink } from '../tokens';
 import { parseBatchRequest, parseEventRequest, type RawBody } from './ingest-request';
 
@@ -31,9 +32,9 @@ export class EventsController {
     @Param('account_id') accountId: string,
     @Body() body: RawBody,
   ): Promise<PublishedEventView> {
-    const parsed = parseEventRequest(accountId, body);
+    const parsed = parseEventRequest(accountId, body, this.config.maxEventDepth);
     if (!parsed.ok) throw new ApiError(parsed.error);
-    const [published] = await this.publish([parsed.value]);
+    const [published] = await this.publish([parsed.value], false);
     return published;
   }
 
@@ -43,13 +44,20 @@ export class EventsController {
     @Param('account_id') accountId: string,
     @Body() body: RawBody,
   ): Promise<{ events: PublishedEventView[] }> {
-    const parsed = parseBatchRequest(accountId, body, this.config.maxBatchEvents);
+    const parsed = parseBatchRequest(accountId, body, this.config.maxBatchEvents, this.config.maxEventDepth);
     if (!parsed.ok) throw new ApiError(parsed.error);
-    return { events: await this.publish(parsed.value) };
+    return { events: await this.publish(parsed.value, true) };
   }
 
-  private async publish(events: VowChatEvent[]): Promise<PublishedEventView[]> {
-    const published = await this.sink.publishMany(events);
+  private async publish(events: VowChatEvent[], batch: boolean): Promise<PublishedEventView[]> {
+    let published: PublishedEvent[];
+    try {
+      published = await this.sink.publishMany(events);
+    } catch (error) {
+      // Refused before anything was sent: the event cannot fit on its topic, now or later.
+      if (error instanceof EventTooLargeError) throw new ApiError(eventTooLargeResponse(error, batch));
+      throw error;
+    }
     this.logger.debug('events published', { account_id: events[0].account.id, count: events.length });
     return published.map(toView);
   }

@@ -270,3 +270,65 @@ describe('parseAccountId', () => {
     expect(parseAccountId('11')).toEqual({ ok: true, value: 11 });
   });
 });
+
+describe('limits on hostile bodies', () => {
+  /** An example event with `extra` holding arrays nested `depth` levels. */
+  function nestedEvent(depth: number): Buffer {
+    const event = JSON.stringify(exampleEvent('message_created', account));
+    return Buffer.from(`${event.slice(0, -1)},"extra":${'['.repeat(depth)}${']'.repeat(depth)}}`);
+  }
+
+  it('refuses an event nested 4,109 deep with 422 naming the field, before it is serialised', () => {
+    const result = parseEventRequest('11', nestedEvent(4_109));
+    expect(result).toMatchObject({
+      ok: false,
+      error: {
+        status: 422,
+        body: {
+          error: 'invalid_event',
+          problems: [
+            { field: `extra${'[0]'.repeat(63)}`, message: 'nests deeper than 64 levels; flatten it' },
+          ],
+        },
+      },
+    });
+    expect(!result.ok && result.error.body.message).toMatch(
+      /^The message_created event is not valid: extra(\[0\])+ nests deeper than 64 levels; flatten it\.$/,
+    );
+  });
+
+  it('takes its depth limit from the caller', () => {
+    expect(parseEventRequest('11', nestedEvent(10)).ok).toBe(true);
+    expect(parseEventRequest('11', nestedEvent(10), 8).ok).toBe(false);
+  });
+
+  it('names the deep event of a batch by its index', () => {
+    const events = [exampleEvent('message_created', account), JSON.parse('[[[[[[[[[[]]]]]]]]]]') as unknown];
+    expect(parseBatchRequest('11', json({ events }), 500, 8)).toMatchObject({
+      ok: false,
+      error: { status: 422, body: { problems: [{ field: 'events[1][0][0][0][0][0][0][0][0]' }] } },
+    });
+  });
+
+  it('refuses a body that is not valid UTF-8 instead of replacing the bad bytes', () => {
+    const event = Buffer.from(JSON.stringify(exampleEvent('message_created', account)));
+    const at = event.indexOf('help');
+    const bad = Buffer.concat([event.subarray(0, at), Buffer.from([0xff]), event.subarray(at)]);
+    expect(parseEventRequest('11', bad)).toEqual({
+      ok: false,
+      error: {
+        status: 400,
+        body: {
+          error: 'invalid_json',
+          message: 'The request body is not valid UTF-8; send the JSON encoded as UTF-8.',
+        },
+      },
+    });
+  });
+
+  it('quotes no unknown event name it cannot print', () => {
+    const deep = '['.repeat(5_000) + ']'.repeat(5_000);
+    const result = parseEventRequest('11', `{"event":${deep},"account":{"id":11,"name":"a"}}`);
+    expect(result).toMatchObject({ ok: false, error: { status: 422 } });
+  });
+});

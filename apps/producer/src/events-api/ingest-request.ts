@@ -1,8 +1,11 @@
 // From an HTTP request (path account id + raw body) to the events to publish, or the precise error
 // to answer. Pure: every rule of the ingestion API is decided here and tested beside it.
+import { isUtf8 } from 'node:buffer';
 import {
   describeProblems,
   isEventType,
+  jsonDepthProblem,
+  MAX_EVENT_DEPTH,
   validateEvent,
   type FieldProblem,
   type VowChatEvent,
@@ -15,7 +18,11 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; error: ErrorRespon
 export type RawBody = Buffer | string | undefined;
 
 /** One event for account `accountParam`: `POST /api/v1/accounts/:account_id/events`. */
-export function parseEventRequest(accountParam: string, body: RawBody): Parsed<VowChatEvent> {
+export function parseEventRequest(
+  accountParam: string,
+  body: RawBody,
+  maxDepth: number = MAX_EVENT_DEPTH,
+): Parsed<VowChatEvent> {
   const accountId = parseAccountId(accountParam);
   if (!accountId.ok) return accountId;
   const json = parseJson(body);
@@ -30,7 +37,7 @@ export function parseEventRequest(accountParam: string, body: RawBody): Parsed<V
       `The request body must be a JSON object holding one event, got ${jsonType(json.value)}${hint}.`,
     );
   }
-  const checked = checkEvent(json.value, accountId.value, '');
+  const checked = checkEvent(json.value, accountId.value, '', maxDepth);
   if (checked.ok) return { ok: true, value: checked.event };
   const problems = checked.problems;
   switch (checked.kind) {
@@ -49,7 +56,8 @@ export function parseEventRequest(accountParam: string, body: RawBody): Parsed<V
       return refuse(
         422,
         'invalid_event',
-        `The ${String(json.value.event)} event is not valid: ${describeProblems(problems)}.`,
+        // Only a known name is quoted: `event` may be anything, even an array too deep to print.
+        `The ${isEventType(json.value.event) ? `${json.value.event} ` : ''}event is not valid: ${describeProblems(problems)}.`,
         problems,
       );
   }
@@ -63,6 +71,7 @@ export function parseBatchRequest(
   accountParam: string,
   body: RawBody,
   maxEvents: number,
+  maxDepth: number = MAX_EVENT_DEPTH,
 ): Parsed<VowChatEvent[]> {
   const accountId = parseAccountId(accountParam);
   if (!accountId.ok) return accountId;
@@ -76,7 +85,7 @@ export function parseBatchRequest(
   const kinds = new Set<RefusalKind>();
   const events: VowChatEvent[] = [];
   items.forEach((item, index) => {
-    const checked = checkEvent(item, accountId.value, `events[${index}]`);
+    const checked = checkEvent(item, accountId.value, `events[${index}]`, maxDepth);
     if (checked.ok) events.push(checked.event);
     else {
       problems.push(...checked.problems);
@@ -115,7 +124,15 @@ type CheckedEvent =
   { ok: true; event: VowChatEvent } | { ok: false; kind: RefusalKind; problems: FieldProblem[] };
 
 /** Validates one event and checks it belongs to the path's account; fields are prefixed for batches. */
-function checkEvent(input: unknown, accountId: number, prefix: string): CheckedEvent {
+function checkEvent(input: unknown, accountId: number, prefix: string, maxDepth: number): CheckedEvent {
+  // Before anything else reads it: serialising an event nested thousands deep overflows the stack.
+  const tooDeep = jsonDepthProblem(input, maxDepth);
+  if (tooDeep)
+    return {
+      ok: false,
+      kind: 'invalid_event',
+      problems: [{ ...tooDeep, field: prefixed(prefix, tooDeep.field) }],
+    };
   const result = validateEvent(input);
   const problems = result.ok ? [] : result.problems.map((p) => ({ ...p, field: prefixed(prefix, p.field) }));
   const bodyAccountId = isObject(input) && isObject(input.account) ? input.account.id : undefined;
@@ -168,6 +185,13 @@ function batchShapeError(value: unknown, accountId: number, maxEvents: number): 
 }
 
 function parseJson(body: RawBody): Parsed<unknown> {
+  // Decoding would replace bad bytes with U+FFFD, and the event published would not be the one sent.
+  if (Buffer.isBuffer(body) && !isUtf8(body))
+    return refuse(
+      400,
+      'invalid_json',
+      'The request body is not valid UTF-8; send the JSON encoded as UTF-8.',
+    );
   const text = (typeof body === 'string' ? body : (body?.toString('utf8') ?? '')).replace(/^\uFEFF/, '');
   if (text.trim() === '')
     return refuse(400, 'invalid_json', 'The request body is empty; send the event as a JSON object.');
@@ -184,6 +208,7 @@ function refuse(status: number, code: string, message: string, problems?: FieldP
 
 function prefixed(prefix: string, field: string): string {
   if (prefix === '') return field;
+  if (field.startsWith('[')) return prefix + field;
   return field === '(root)' ? prefix : `${prefix}.${field}`;
 }
 

@@ -1,7 +1,7 @@
 // Maps anything a request can throw to the API's error shape. Pure, so every mapping is tested
 // without a server; the exception filter only renders the result.
 import { HttpException } from '@nestjs/common';
-import { isKafkaFailure } from '../publishing/kafka-failure';
+import { isKafkaFailure, kafkaFailureResponse } from '../publishing/kafka-failure';
 import { ApiError, errorResponse, type ErrorResponse } from './api-error';
 
 export interface ErrorContext {
@@ -16,17 +16,7 @@ export function toErrorResponse(
   context: ErrorContext,
 ): ErrorResponse & { unexpected: boolean } {
   if (exception instanceof ApiError) return { ...exception.response, unexpected: false };
-  if (isKafkaFailure(exception)) {
-    return {
-      ...errorResponse(
-        503,
-        'kafka_unavailable',
-        `Kafka did not accept the events (${exception.message}); retry the request in a few seconds.`,
-      ),
-      retryAfterSeconds: 1,
-      unexpected: false,
-    };
-  }
+  if (isKafkaFailure(exception)) return kafkaFailureResponse(exception);
   const bodyError = bodyParserError(exception);
   if (bodyError) return { ...bodyParserResponse(bodyError, context), unexpected: false };
   if (exception instanceof HttpException)

@@ -1,5 +1,23 @@
-import { KafkaJSConnectionError, KafkaJSNumberOfRetriesExceeded, KafkaJSProtocolError } from 'kafkajs';
-import { isKafkaFailure, kafkaUnreachableMessage } from './kafka-failure';
+import {
+  KafkaJSConnectionError,
+  KafkaJSNonRetriableError,
+  KafkaJSNumberOfRetriesExceeded,
+  KafkaJSProtocolError,
+} from 'kafkajs';
+import { isKafkaFailure, kafkaFailureResponse, kafkaUnreachableMessage } from './kafka-failure';
+
+/** A broker error as kafkajs's retrier hands it on: wrapped, the original as its cause. */
+function brokerError(type: string, retriable = false): Error {
+  const error = new KafkaJSProtocolError({
+    type,
+    code: 0,
+    retriable,
+    message: `${type} said the broker`,
+  } as never);
+  return retriable
+    ? new KafkaJSNumberOfRetriesExceeded(error, { retryCount: 8, retryTime: 100 })
+    : Object.assign(new KafkaJSNonRetriableError(error), { cause: error });
+}
 
 describe('isKafkaFailure', () => {
   it.each([
@@ -12,6 +30,53 @@ describe('isKafkaFailure', () => {
 
   it.each([new TypeError('x is undefined'), new Error('plain'), 'text'])('is false for %p', (error) => {
     expect(isKafkaFailure(error)).toBe(false);
+  });
+});
+
+describe('kafkaFailureResponse', () => {
+  it.each(['MESSAGE_TOO_LARGE', 'RECORD_LIST_TOO_LARGE'])(
+    'answers %s with 413, never a 503 to retry forever',
+    (type) => {
+      const response = kafkaFailureResponse(brokerError(type));
+      expect(response).toMatchObject({ status: 413, body: { error: 'event_too_large' } });
+      expect(response.retryAfterSeconds).toBeUndefined();
+      expect(response.body.message).toMatch(/will not succeed/);
+    },
+  );
+
+  it('answers INVALID_RECORD with 422', () => {
+    expect(kafkaFailureResponse(brokerError('INVALID_RECORD'))).toMatchObject({
+      status: 422,
+      body: { error: 'event_refused' },
+      unexpected: false,
+    });
+  });
+
+  it('answers a broken idempotent sequence with 503: the publisher has a new producer for the retry', () => {
+    expect(kafkaFailureResponse(brokerError('OUT_OF_ORDER_SEQUENCE_NUMBER'))).toMatchObject({
+      status: 503,
+      retryAfterSeconds: 1,
+    });
+  });
+
+  it('answers a refusal only an operator can fix with 500, logged as ours', () => {
+    expect(kafkaFailureResponse(brokerError('TOPIC_AUTHORIZATION_FAILED'))).toMatchObject({
+      status: 500,
+      body: { error: 'kafka_refused' },
+      unexpected: true,
+    });
+  });
+
+  it.each([
+    new KafkaJSConnectionError('Connection error: connect ECONNREFUSED 127.0.0.1:9092'),
+    brokerError('NOT_LEADER_FOR_PARTITION', true),
+  ])('answers a passing failure with 503 and a retry hint (%p)', (error) => {
+    expect(kafkaFailureResponse(error)).toMatchObject({
+      status: 503,
+      retryAfterSeconds: 1,
+      body: { error: 'kafka_unavailable' },
+      unexpected: false,
+    });
   });
 });
 

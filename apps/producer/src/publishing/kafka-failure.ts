@@ -1,9 +1,68 @@
-// Telling "Kafka is unreachable or refused the write" (retry later) apart from our own bugs.
+// What to answer when Kafka did not take the events: retry later (503) when the failure is passing,
+// a 4xx when the broker refused the records themselves (sending them again can never succeed), a
+// 500 when Kafka refuses us for a reason only an operator can fix.
+import { kafkaProtocolError, recordRefusal } from '@vowchat/events';
 import { KafkaJSAggregateError, KafkaJSError } from 'kafkajs';
+import { errorResponse, type ErrorResponse } from '../http/api-error';
 
 /** True for errors of the Kafka client: the broker is unreachable, timed out or refused the write. */
 export function isKafkaFailure(error: unknown): error is Error {
   return error instanceof KafkaJSError || error instanceof KafkaJSAggregateError;
+}
+
+// The producer's idempotent sequence went out of step with the broker's. The publisher replaces
+// its producer after any failed send, so the same request succeeds when retried.
+const PRODUCER_STATE_ERRORS = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'DUPLICATE_SEQUENCE_NUMBER',
+  'INVALID_PRODUCER_EPOCH',
+  'UNKNOWN_PRODUCER_ID',
+]);
+
+/** The answer to a Kafka failure, and whether it is ours to look into (logged as an error). */
+export function kafkaFailureResponse(error: Error): ErrorResponse & { unexpected: boolean } {
+  switch (recordRefusal(error)) {
+    case 'too_large':
+      return {
+        ...errorResponse(
+          413,
+          'event_too_large',
+          `Kafka refused the events as too large (${error.message}); send smaller events, or fewer per request. Sending them again as they are will not succeed.`,
+        ),
+        unexpected: true, // the publisher's size check should have refused them first
+      };
+    case 'invalid':
+      return {
+        ...errorResponse(
+          422,
+          'event_refused',
+          `Kafka refused the events as invalid records (${error.message}); sending them again as they are will not succeed.`,
+        ),
+        unexpected: false,
+      };
+    case undefined:
+      break;
+  }
+  const refused = kafkaProtocolError(error);
+  if (refused && !refused.retriable && !PRODUCER_STATE_ERRORS.has(refused.type)) {
+    return {
+      ...errorResponse(
+        500,
+        'kafka_refused',
+        `Kafka refused the events (${refused.type}), for a reason retrying will not fix until an operator does; the error is in the producer's log.`,
+      ),
+      unexpected: true,
+    };
+  }
+  return {
+    ...errorResponse(
+      503,
+      'kafka_unavailable',
+      `Kafka did not accept the events (${error.message}); retry the request in a few seconds.`,
+    ),
+    retryAfterSeconds: 1,
+    unexpected: false,
+  };
 }
 
 /** What to tell an operator when Kafka cannot be reached at boot or from the CLI. */

@@ -3,7 +3,9 @@ import type { JsonLogger } from '@vowchat/platform';
 import type { DispatcherConfig } from './config';
 import { DeliveryLogModule } from './delivery-log/delivery-log.module';
 import { DeliveryModule } from './delivery/delivery.module';
+import { HealthApiModule } from './health/health-api.module';
 import { HealthController } from './health/health.controller';
+import { HealthRetentionModule } from './health/health-retention.module';
 import { InfrastructureModule } from './infrastructure.module';
 import { RegistryModule } from './registry/registry.module';
 import { WebhooksApiModule } from './webhooks-api/webhooks-api.module';
@@ -19,6 +21,8 @@ export class DispatcherModule {
         WebhooksApiModule,
         DeliveryModule,
         DeliveryLogModule,
+        HealthRetentionModule,
+        HealthApiModule,
       ],
       controllers: [HealthController],
     };

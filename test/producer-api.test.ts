@@ -1,7 +1,7 @@
 // The producer's HTTP API and the example-publishing CLI against the real broker: what a client
 // posts is read back from Kafka with a plain kafkajs consumer, byte for byte and where the API said.
 import { createServer } from 'node:net';
-import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { ConfigResourceTypes, Kafka, logLevel, type Consumer } from 'kafkajs';
 import { validate as isUuid, version as uuidVersion } from 'uuid';
 import {
   EVENT_TYPES,
@@ -14,9 +14,10 @@ import {
 } from '@vowchat/events';
 import { runPublishExamples, type PublishedExample } from '../apps/producer/src/cli/publish-examples';
 import type { ErrorBody } from '../apps/producer/src/http/api-error';
+import { ensureTopics } from '@vowchat/platform';
 import { KAFKA_BROKERS } from './support/infra';
 import { uniqueName } from './support/names';
-import { startProducer, type RunningProducer } from './support/producer-app';
+import { startProducer, uniqueEventTopics, type RunningProducer } from './support/producer-app';
 import { waitFor } from './support/wait-for';
 
 jest.setTimeout(60_000);
@@ -276,6 +277,165 @@ describe('POST /api/v1/accounts/:account_id/events', () => {
       ],
     });
     await expectNothingPublishedFor(account);
+  });
+});
+
+describe('hostile events', () => {
+  it('answers 422 naming the field to an event with an array nested 4,109 deep, and publishes nothing', async () => {
+    const account = newAccount();
+    const event = JSON.stringify(exampleEvent('message_created', account));
+    const body = `${event.slice(0, -1)},"extra":${'['.repeat(4_109)}${']'.repeat(4_109)}}`;
+    const answer = await post(eventsPath(account.id), body);
+    expect(answer.status).toBe(422);
+    expect(answer.body).toMatchObject({
+      error: 'invalid_event',
+      problems: [{ field: `extra${'[0]'.repeat(63)}`, message: 'nests deeper than 64 levels; flatten it' }],
+    });
+    await expectNothingPublishedFor(account);
+  });
+
+  it('answers 400 to a body that is not valid UTF-8', async () => {
+    const account = newAccount();
+    const event = Buffer.from(JSON.stringify(exampleEvent('message_created', account)));
+    const response = await fetch(producer.url + eventsPath(account.id), {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', ...auth() },
+      body: Buffer.concat([event.subarray(0, 40), Buffer.from([0xc3]), event.subarray(40)]),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toEqual({
+      error: 'invalid_json',
+      message: 'The request body is not valid UTF-8; send the JSON encoded as UTF-8.',
+    });
+  });
+});
+
+describe("events near the broker's size limit (max.message.bytes)", () => {
+  // The same topics, with a body limit above the broker's record limit (1,048,588 by default).
+  let large: RunningProducer;
+  beforeAll(async () => {
+    large = await startProducer({ topics: producer.topics, maxBodyBytes: 4 * 1024 * 1024 });
+  });
+  afterAll(async () => {
+    await large?.close();
+  });
+
+  async function postLarge(path: string, body: unknown): Promise<Answer> {
+    const response = await fetch(large.url + path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', api_access_token: large.token },
+      body: JSON.stringify(body),
+    });
+    return { status: response.status, body: (await response.json()) as AnswerBody };
+  }
+
+  /** A message_created event whose JSON is exactly `bytes` long. */
+  function eventOfBytes(account: AccountRef, bytes: number): VowChatEvent {
+    const event = exampleEvent('message_created', account);
+    const base = Buffer.byteLength(JSON.stringify({ ...event, content: '' }));
+    return { ...event, content: 'x'.repeat(bytes - base) };
+  }
+
+  it('answers 413 naming the limit to an event of 1,048,425 bytes, never a 503 to retry, and publishes nothing', async () => {
+    const account = newAccount();
+    const answer = await postLarge(eventsPath(account.id), eventOfBytes(account, 1_048_425));
+    expect(answer.status).toBe(413);
+    expect(answer.body).toEqual({
+      error: 'event_too_large',
+      message: expect.stringMatching(
+        /^The event takes \d+ bytes as a Kafka record, more than the limit of 1048076 bytes on topic .*max\.message\.bytes, 1048588/,
+      ),
+      problems: [{ field: '(root)', message: expect.stringMatching(/the limit is 1048076$/) }],
+    });
+    await expectNothingPublishedFor(account);
+  });
+
+  it('publishes an event just under the limit', async () => {
+    const account = newAccount();
+    const event = eventOfBytes(account, 1_047_800);
+    const answer = await postLarge(eventsPath(account.id), event);
+    expect(answer.status).toBe(202);
+    expectRecordOf(await readBack(answer.body), event, answer.body.event_id);
+  });
+
+  it('splits a batch that together passes the limit into several produce requests; every event lands in order', async () => {
+    const account = newAccount();
+    const events = [
+      eventOfBytes(account, 400_000),
+      exampleEvent('conversation_typing_on', account),
+      eventOfBytes(account, 400_000),
+      eventOfBytes(account, 400_000),
+      eventOfBytes(account, 300_000),
+    ];
+    const answer = await postLarge(eventsPath(account.id, true), { events });
+    expect(answer.status).toBe(202);
+    const landed = answer.body.events;
+    expect(landed).toHaveLength(events.length);
+    const read = await Promise.all(landed.map(readBack));
+    events.forEach((event, i) => expectRecordOf(read[i], event, landed[i].event_id));
+    // One account's messages share a partition, in the order sent.
+    const messages = landed.filter((l) => l.topic === producer.topics.messages);
+    expect(new Set(messages.map((l) => l.partition)).size).toBe(1);
+    const offsets = messages.map((l) => BigInt(l.offset));
+    offsets.forEach((offset, i) => i > 0 && expect(offset > offsets[i - 1]).toBe(true));
+  });
+
+  it('refuses a batch holding one event too large for its topic with 413 naming it, and publishes nothing', async () => {
+    const account = newAccount();
+    const events = [exampleEvent('message_created', account), eventOfBytes(account, 1_048_425)];
+    const answer = await postLarge(eventsPath(account.id, true), { events });
+    expect(answer.status).toBe(413);
+    expect(answer.body.problems).toEqual([
+      { field: 'events[1]', message: expect.stringMatching(/the limit is 1048076$/) },
+    ]);
+    await expectNothingPublishedFor(account);
+  });
+});
+
+describe("a topic's own max.message.bytes, read from the broker at boot", () => {
+  it('refuses an event over it with 413 and splits batches under it', async () => {
+    const topics = uniqueEventTopics();
+    const admin = kafka.admin();
+    await admin.connect();
+    try {
+      await ensureTopics(
+        kafka,
+        eventTopics(topics).map((topic) => ({ topic, partitions: 1 })),
+      );
+      await admin.alterConfigs({
+        validateOnly: false,
+        resources: eventTopics(topics).map((name) => ({
+          type: ConfigResourceTypes.TOPIC,
+          name,
+          configEntries: [{ name: 'max.message.bytes', value: '65536' }],
+        })),
+      });
+      const small = await startProducer({ topics });
+      try {
+        const account = newAccount();
+        const send = async (path: string, body: unknown) => {
+          const response = await fetch(small.url + path, {
+            method: 'POST',
+            headers: { 'content-type': 'application/json', api_access_token: small.token },
+            body: JSON.stringify(body),
+          });
+          return { status: response.status, body: (await response.json()) as AnswerBody };
+        };
+        const big = { ...exampleEvent('message_created', account), content: 'x'.repeat(70_000) };
+        const refused = await send(eventsPath(account.id), big);
+        expect(refused.status).toBe(413);
+        expect(refused.body.message).toMatch(/limit of 65024 bytes .*max\.message\.bytes, 65536/);
+        const part = { ...exampleEvent('message_created', account), content: 'x'.repeat(30_000) };
+        const accepted = await send(eventsPath(account.id, true), { events: [part, part, part, part] });
+        expect(accepted.status).toBe(202);
+        expect(accepted.body.events.map((e) => Number(e.offset))).toEqual([0, 1, 2, 3]);
+      } finally {
+        await small.close();
+      }
+    } finally {
+      await admin.deleteTopics({ topics: eventTopics(topics) }).catch(() => undefined);
+      await admin.disconnect();
+    }
   });
 });
 

@@ -37,6 +37,17 @@ export interface DispatcherConfig {
     /** How long old secrets keep signing after a rotation. */
     secretGraceMs: number;
   };
+  /** How long health data is kept (docs/decisions/0008-health-rollups.md). */
+  healthRetention: {
+    /** Raw attempts, deferrals and deliveries (by their last attempt), in days. */
+    rawDays: number;
+    /** Minute rollups, in days. */
+    minuteDays: number;
+    /** Hour rollups, in days. */
+    hourDays: number;
+    /** How often the pruner runs. */
+    pruneIntervalMs: number;
+  };
   breaker: {
     /** Failure percentage over the window that opens a breaker. */
     errorThresholdPercentage: number;
@@ -93,6 +104,12 @@ export function loadDispatcherConfig(env: Env = process.env): DispatcherConfig {
       retryAfterCapMs: r.int('RETRY_AFTER_CAP_MS', 3_600_000, { min: 0 }),
       retryPollMs: r.int('RETRY_POLL_MS', 1_000, { min: 10, max: 60_000 }),
       secretGraceMs: r.int('SECRET_ROTATION_GRACE_MS', 86_400_000, { min: 0 }),
+    },
+    healthRetention: {
+      rawDays: r.int('HEALTH_RAW_RETENTION_DAYS', 7, { min: 1, max: 3650 }),
+      minuteDays: r.int('HEALTH_MINUTE_RETENTION_DAYS', 7, { min: 1, max: 3650 }),
+      hourDays: r.int('HEALTH_HOUR_RETENTION_DAYS', 35, { min: 1, max: 3650 }),
+      pruneIntervalMs: r.int('HEALTH_PRUNE_INTERVAL_MS', 600_000, { min: 1_000, max: 86_400_000 }),
     },
     breaker: {
       errorThresholdPercentage: r.int('BREAKER_ERROR_THRESHOLD_PERCENT', 50, { min: 1, max: 100 }),

@@ -8,6 +8,19 @@ import type { EventType } from './event-types';
  */
 export type AttemptOutcome = 'delivered' | 'retrying' | 'failed' | 'dead';
 
+/** Why an attempt did not deliver, coarse enough for health rollups and metric labels. */
+export const FAILURE_CLASSES = [
+  'timeout',
+  'connection',
+  'http_4xx',
+  'http_5xx',
+  'throttled',
+  'gone',
+  'redirect',
+  'internal',
+] as const;
+export type FailureClass = (typeof FAILURE_CLASSES)[number];
+
 export interface AttemptRecord {
   kind: 'attempt';
   attempt_id: string;
@@ -28,6 +41,16 @@ export interface AttemptRecord {
   finished_at: string;
   /** The event body, kept on terminal failures so a delivery can be redelivered later. */
   payload: string | null;
+  /**
+   * Null when delivered. Absent in records written before it existed: readers derive it from
+   * `status_code` and `error` (outcomes/projection-rows.ts).
+   */
+  failure_class?: FailureClass | null;
+  /**
+   * The source event's Kafka timestamp (ISO), the start of end-to-end latency; null for a
+   * redelivery through the API, absent in records written before it existed.
+   */
+  event_published_at?: string | null;
 }
 
 export type BreakerState = 'closed' | 'open' | 'half_open';
@@ -49,4 +72,24 @@ export interface WebhookStateRecord {
   at: string;
 }
 
-export type DeliveryTopicRecord = AttemptRecord | BreakerStateRecord | WebhookStateRecord;
+/** Why a delivery was put off without an attempt. */
+export const DEFERRAL_REASONS = ['breaker_open', 'endpoint_queue_full'] as const;
+export type DeferralReason = (typeof DEFERRAL_REASONS)[number];
+
+/**
+ * A delivery put off without an attempt (it waits in the retry store). Not an attempt: the same
+ * attempt number is made later. `deferral_id` makes a record written twice count once.
+ */
+export interface DeferralRecord {
+  kind: 'deferral';
+  deferral_id: string;
+  delivery_id: string;
+  webhook_id: string;
+  account_id: number;
+  event_type: EventType;
+  attempt: number;
+  reason: DeferralReason;
+  at: string;
+}
+
+export type DeliveryTopicRecord = AttemptRecord | BreakerStateRecord | WebhookStateRecord | DeferralRecord;

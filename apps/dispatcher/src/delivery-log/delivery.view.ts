@@ -10,7 +10,14 @@ export type DeliveryRow = Omit<DeliveryTableRow, 'webhook_id' | 'account_id' | '
 /** A `delivery_attempts` row as the detail query selects it. */
 export type AttemptRow = Omit<
   AttemptTableRow,
-  'delivery_id' | 'event_id' | 'webhook_id' | 'account_id' | 'event_type'
+  | 'delivery_id'
+  | 'event_id'
+  | 'webhook_id'
+  | 'account_id'
+  | 'event_type'
+  // Health figures (issue 10), not part of the delivery log's answer.
+  | 'failure_class'
+  | 'event_published_at'
 >;
 
 /** A row as JSON: the same fields, times as ISO-8601 strings. */

@@ -54,6 +54,7 @@ describe('redeliveryJob', () => {
       body: '{"event":"message_created"}',
       attempt: 9,
       source: 'retry',
+      publishedAt: null,
     });
   });
 });

@@ -56,5 +56,7 @@ export function redeliveryJob(d: RedeliveryCandidate & { payload: string }): Del
     body: d.payload,
     attempt: d.attempts + 1,
     source: 'retry',
+    // Not the event's publish time: a redelivery's latency is not the platform's.
+    publishedAt: null,
   };
 }

@@ -1,6 +1,7 @@
 // Why one attempt did not deliver, with its retry policy attached (KafkaJS marks its errors the same
 // way). The sender returns these instead of throwing; the classifier turns them into a verdict.
 import { STATUS_CODES } from 'node:http';
+import type { FailureClass } from '@vowchat/events';
 
 /** Short machine codes, stored with each attempt and counted in metrics. */
 export type FailureReason =
@@ -50,6 +51,36 @@ const RETRIABLE: Readonly<Record<FailureReason, boolean>> = {
   // Outside 1xx-5xx, or a 1xx as a final answer: a broken proxy rather than a refusal, so retry.
   http_unexpected: true,
 };
+
+/**
+ * The coarse class each reason is counted under in the health rollups. A blocked address is a
+ * connection problem of the receiver's making (its DNS), an unbuildable request is ours.
+ */
+export const FAILURE_CLASS_OF: Readonly<Record<FailureReason, FailureClass>> = {
+  timeout: 'timeout',
+  connection_refused: 'connection',
+  connection_reset: 'connection',
+  network_unreachable: 'connection',
+  dns_failure: 'connection',
+  tls_failure: 'connection',
+  protocol_error: 'connection',
+  network_error: 'connection',
+  blocked_address: 'connection',
+  invalid_request: 'internal',
+  redirect: 'redirect',
+  http_408: 'throttled',
+  http_429: 'throttled',
+  gone: 'gone',
+  http_4xx: 'http_4xx',
+  http_5xx: 'http_5xx',
+  // Retried like a 5xx: a broken proxy on the receiver's side.
+  http_unexpected: 'http_5xx',
+};
+
+/** Whether `text` is one of the reason codes (what older attempt records keep in `error`). */
+export function isFailureReason(text: string): text is FailureReason {
+  return Object.hasOwn(FAILURE_CLASS_OF, text);
+}
 
 export class DeliveryFailure extends Error {
   readonly retriable: boolean;

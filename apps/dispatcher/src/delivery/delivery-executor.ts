@@ -9,8 +9,8 @@ import type { WebhookTarget } from '../registry/webhook-target';
 import { nextAttemptDelayMs } from '../retry/retry-schedule';
 import type { RetryStore } from '../retry/retry-store';
 import type { Clock } from '../tokens';
-import type { DeliveryJob } from './delivery-job';
-import { classifyResult, type Verdict } from './response-classifier';
+import { deferralRecord, type DeliveryJob } from './delivery-job';
+import { classifyResult, failureClassOf, type Verdict } from './response-classifier';
 import type { SendRequest, SendResult } from './webhook-sender';
 
 export interface DeliveryExecutorDeps {
@@ -64,7 +64,12 @@ export class DeliveryExecutor {
         // Not attempted, so not counted as one: the same attempt waits for the breaker's probe.
         deps.count('deferred', { reason: 'breaker_open' });
         const dueAt = new Date(error.retryAt.getTime() + Math.floor(deps.random() * 1_000));
-        await this.durably(job, () => deps.retries.schedule(job, dueAt));
+        // The deferral goes on the delivery topic too (health rollups count it); built once, so a
+        // rewrite keeps its id and is counted once.
+        const deferral = deferralRecord(job, 'breaker_open', deps.clock.now());
+        await this.durably(job, async () => {
+          await Promise.all([deps.retries.schedule(job, dueAt), deps.recorder.record(deferral)]);
+        });
         return;
       }
       if (!(error instanceof CountedFailure)) {
@@ -159,6 +164,8 @@ export class DeliveryExecutor {
       started_at: startedAt.toISOString(),
       finished_at: finishedAt.toISOString(),
       payload: outcome === 'failed' || outcome === 'dead' ? job.body : null,
+      failure_class: failureClassOf(result),
+      event_published_at: job.publishedAt,
     };
     deps.count('attempts', { outcome });
     await this.durably(job, async () => {

@@ -1,4 +1,10 @@
-import { hashToUuid, type EventType } from '@vowchat/events';
+import {
+  hashToUuid,
+  newEventId,
+  type DeferralReason,
+  type DeferralRecord,
+  type EventType,
+} from '@vowchat/events';
 
 /** One (event, webhook) pair on its way to an attempt. */
 export interface DeliveryJob {
@@ -13,9 +19,33 @@ export interface DeliveryJob {
   attempt: number;
   /** Where the job came from: the event stream, or the retry store (which then holds its row). */
   source: 'stream' | 'retry';
+  /** The source event's Kafka timestamp (ISO), where end-to-end latency starts; null for a redelivery. */
+  publishedAt: string | null;
 }
 
 /** A delivery's id: stable for an (event, webhook) pair, so every attempt and redelivery shares it. */
 export function deliveryIdOf(eventId: string, webhookId: string): string {
   return hashToUuid(`vowchat-delivery:${eventId}:${webhookId}`);
+}
+
+/** A Kafka record timestamp (epoch ms as a string) as ISO; null when the broker gave none (-1). */
+export function publishedAtOf(kafkaTimestamp: string | undefined): string | null {
+  const ms = Number(kafkaTimestamp);
+  if (!Number.isSafeInteger(ms) || ms <= 0) return null;
+  return new Date(ms).toISOString();
+}
+
+/** The delivery-topic record of a job put off without an attempt; made once, so a rewrite keeps its id. */
+export function deferralRecord(job: DeliveryJob, reason: DeferralReason, at: Date): DeferralRecord {
+  return {
+    kind: 'deferral',
+    deferral_id: newEventId(),
+    delivery_id: job.deliveryId,
+    webhook_id: job.webhookId,
+    account_id: job.accountId,
+    event_type: job.eventType,
+    attempt: job.attempt,
+    reason,
+    at: at.toISOString(),
+  };
 }

@@ -4,10 +4,11 @@
 import { decodeEventRecord, type EventType } from '@vowchat/events';
 import type { RecordSink, TakenRecord } from '../consumer/event-stream.server';
 import type { DeadLetters } from '../dead-letter/dead-letters';
+import type { DeliveryRecorder } from '../outcomes/delivery-recorder';
 import type { WebhookTarget } from '../registry/webhook-target';
 import type { RetryStore } from '../retry/retry-store';
 import type { Clock } from '../tokens';
-import { deliveryIdOf, type DeliveryJob } from './delivery-job';
+import { deferralRecord, deliveryIdOf, publishedAtOf, type DeliveryJob } from './delivery-job';
 import type { DeliveryExecutor } from './delivery-executor';
 import { EndpointQueues } from './endpoint-queues';
 
@@ -21,6 +22,8 @@ export interface DeliveryPipelineDeps {
   executor: Pick<DeliveryExecutor, 'execute'>;
   deadLetters: Pick<DeadLetters, 'send'>;
   retries: Pick<RetryStore, 'schedule'>;
+  /** Where deferrals are recorded (the delivery topic). */
+  recorder: Pick<DeliveryRecorder, 'record'>;
   clock: Clock;
   settings: { endpointConcurrency: number; endpointQueueCap: number; overflowDelayMs: number };
   count: (event: string, labels?: Record<string, string>) => void;
@@ -51,6 +54,7 @@ export class DeliveryPipeline implements RecordSink {
     const targets = this.deps.registry.matching(decoded.event.account.id, decoded.type, now);
     this.deps.count('events', { type: decoded.type });
     if (targets.length === 0) return done();
+    const publishedAt = publishedAtOf(record.timestamp);
     let remaining = targets.length;
     const oneDurable = () => {
       if (--remaining === 0) done();
@@ -66,6 +70,7 @@ export class DeliveryPipeline implements RecordSink {
           body: decoded.body,
           attempt: 1,
           source: 'stream',
+          publishedAt,
         },
         oneDurable,
       );
@@ -76,10 +81,15 @@ export class DeliveryPipeline implements RecordSink {
   submit(job: DeliveryJob, durable: () => void): void {
     if (this.queues.offer(job.webhookId, { job, durable })) return;
     this.deps.count('deferred', { reason: 'endpoint_queue_full' });
-    const dueAt = new Date(this.deps.clock.now().getTime() + this.deps.settings.overflowDelayMs);
-    void this.untilDurable(() => this.deps.retries.schedule({ ...job, source: 'retry' }, dueAt)).then(
-      durable,
-    );
+    const now = this.deps.clock.now();
+    const dueAt = new Date(now.getTime() + this.deps.settings.overflowDelayMs);
+    const deferral = deferralRecord(job, 'endpoint_queue_full', now);
+    void this.untilDurable(async () => {
+      await Promise.all([
+        this.deps.retries.schedule({ ...job, source: 'retry' }, dueAt),
+        this.deps.recorder.record(deferral),
+      ]);
+    }).then(durable);
   }
 
   private async untilDurable(write: () => Promise<void>): Promise<void> {

@@ -105,6 +105,7 @@ export class DeliveryRuntime implements OnApplicationBootstrap, OnModuleDestroy 
       registry,
       executor,
       deadLetters: new DeadLetters(this.producer, topics.deadLetter, this.log),
+      recorder: this.recorder,
       retries,
       clock,
       settings: { ...delivery, overflowDelayMs: 1_000 },
@@ -139,6 +140,7 @@ export class DeliveryRuntime implements OnApplicationBootstrap, OnModuleDestroy 
       dataSource,
       topic: topics.deliveries,
       groupId: `${config.kafka.groupId}-projector`,
+      rawRetentionMs: config.healthRetention.rawDays * 86_400_000,
       sessionTimeoutMs: config.kafka.sessionTimeoutMs,
       log: logger.child({ component: 'projector' }),
     });

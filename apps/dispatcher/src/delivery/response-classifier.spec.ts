@@ -1,5 +1,5 @@
 import { DeliveryFailure, failureFromError, failureFromStatus, timeoutFailure } from './delivery-error';
-import { classifyResult, parseRetryAfter } from './response-classifier';
+import { classifyResult, failureClassOf, parseRetryAfter } from './response-classifier';
 import type { SendResult } from './webhook-sender';
 
 const CAP_MS = 3_600_000;
@@ -177,5 +177,42 @@ describe('failureFromError', () => {
     expect(failure).toMatchObject({ reason: 'connection_refused', retriable: true });
     expect(failure.message).toBe('connection refused (ECONNREFUSED: connect ECONNREFUSED 10.0.0.1:443)');
     expect(failure.cause).toBe(outer);
+  });
+});
+
+describe('failureClassOf', () => {
+  it.each([
+    [200, null],
+    [204, null],
+    [301, 'redirect'],
+    [400, 'http_4xx'],
+    [404, 'http_4xx'],
+    [408, 'throttled'],
+    [429, 'throttled'],
+    [410, 'gone'],
+    [500, 'http_5xx'],
+    [503, 'http_5xx'],
+    [199, 'http_5xx'],
+  ])('an answer %p is %p', (status, expected) => {
+    expect(failureClassOf({ statusCode: status, failure: null })).toBe(expected);
+  });
+
+  it.each([
+    ['timeout', 'timeout'],
+    ['connection_refused', 'connection'],
+    ['dns_failure', 'connection'],
+    ['tls_failure', 'connection'],
+    ['blocked_address', 'connection'],
+    ['invalid_request', 'internal'],
+  ] as const)('a network failure %p is %p', (reason, expected) => {
+    expect(failureClassOf({ statusCode: null, failure: new DeliveryFailure(reason, reason) })).toBe(expected);
+  });
+
+  it('a body cut short after a 2xx head is a timeout, not a delivery', () => {
+    expect(failureClassOf({ statusCode: 200, failure: timeoutFailure(5000) })).toBe('timeout');
+  });
+
+  it('neither an answer nor a failure is our own error', () => {
+    expect(failureClassOf({ statusCode: null, failure: null })).toBe('internal');
   });
 });

@@ -1,5 +1,6 @@
 // What one attempt's result means for the delivery. Pure: the sender reports, this decides.
-import { failureFromStatus } from './delivery-error';
+import type { FailureClass } from '@vowchat/events';
+import { FAILURE_CLASS_OF, failureFromStatus } from './delivery-error';
 import type { SendResult } from './webhook-sender';
 
 export type Verdict =
@@ -35,6 +36,18 @@ export function classifyResult(result: SendResult, retryAfterCapMs: number, now:
       ? parseRetryAfter(result.retryAfter, retryAfterCapMs, now)
       : null;
   return { kind: 'retry', reason: failure.reason, retryAfterMs };
+}
+
+/**
+ * The class an attempt's result is counted under: null when delivered, `internal` for a result
+ * with neither an answer nor a network failure (an attempt that crashed on our side). Reads the
+ * result exactly as classifyResult does.
+ */
+export function failureClassOf(result: Pick<SendResult, 'statusCode' | 'failure'>): FailureClass | null {
+  const failure =
+    result.failure ?? (result.statusCode === null ? null : failureFromStatus(result.statusCode));
+  if (failure !== null) return FAILURE_CLASS_OF[failure.reason];
+  return result.statusCode === null ? 'internal' : null;
 }
 
 // The three HTTP-date forms recipients must accept (RFC 9110 §5.6.7): IMF-fixdate, RFC 850, asctime.

@@ -1,16 +1,32 @@
-// Projects the delivery topic into Postgres (delivery_attempts, deliveries, webhook_state_events).
+// Projects the delivery topic into Postgres (delivery_attempts, deliveries, webhook_state_events,
+// delivery_deferrals, and the health rollups endpoint_health_minute / endpoint_health_hour).
 // One transaction per fetched batch, a few set-based statements each, all idempotent: a batch that
-// is replayed (a crash before its offsets were committed, or a rebuild) changes nothing. Offsets
+// is replayed (a crash before its offsets were committed, or a rebuild) changes nothing. The
+// rollups count only the attempts and deferrals that this transaction newly inserted. Offsets
 // are committed by kafkajs only after eachBatch returns, i.e. after the transaction committed.
 import type { Consumer, EachBatchPayload, Kafka } from 'kafkajs';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { JsonLogger } from '@vowchat/platform';
 import {
+  ROLLUP_COLUMNS,
+  ROLLUP_TABLES,
+  rollupHorizon,
+  toHourRollups,
+  toMinuteRollups,
+  type RollupColumn,
+  type RollupRow,
+} from '../health/rollup-rows';
+import {
   decodeDeliveryRecord,
   toProjectionRows,
+  type AttemptRow,
+  type DeferralRow,
   type PositionedRecord,
   type ProjectionRows,
 } from './projection-rows';
+
+/** The default of HEALTH_RAW_RETENTION_DAYS, in ms. */
+export const DEFAULT_RAW_RETENTION_MS = 7 * 86_400_000;
 
 export interface OutcomeProjectorOptions {
   kafka: Kafka;
@@ -24,6 +40,10 @@ export interface OutcomeProjectorOptions {
   sessionTimeoutMs?: number;
   /** Called after each batch's transaction commits (the rebuild command reports progress with it). */
   onProjected?: (progress: BatchProjected) => void;
+  /** How long raw attempt rows are kept (HEALTH_RAW_RETENTION_DAYS; default 7 days): see rollupHorizon. */
+  rawRetentionMs?: number;
+  /** A fixed rollup horizon instead of one that follows the clock (the rebuild's). */
+  countFrom?: Date;
 }
 
 export interface BatchProjected {
@@ -110,7 +130,10 @@ export class OutcomeProjector {
       }
     }
     // Throws on failure: kafkajs then re-fetches the batch from the last committed offset.
-    await writeProjection(dataSource, toProjectionRows(records));
+    const countFrom =
+      this.options.countFrom ??
+      rollupHorizon(new Date(), this.options.rawRetentionMs ?? DEFAULT_RAW_RETENTION_MS);
+    await writeProjection(dataSource, toProjectionRows(records), { countFrom });
     resolveOffset(batch.messages[batch.messages.length - 1].offset);
     this.projected += records.length;
     this.skipped += skipped;
@@ -120,31 +143,65 @@ export class OutcomeProjector {
   }
 }
 
+export interface WriteProjectionOptions {
+  /**
+   * Attempts finished (deferrals made) before this are written but not counted in the rollups:
+   * their raw rows may have been pruned, so inserting them again proves nothing. Default: all count.
+   */
+  countFrom?: Date;
+}
+
 /** Writes one batch's rows in one transaction: a statement per table, never one per row. */
-export async function writeProjection(dataSource: DataSource, rows: ProjectionRows): Promise<void> {
-  if (rows.attempts.length + rows.deliveries.length + rows.stateEvents.length === 0) return;
+export async function writeProjection(
+  dataSource: DataSource,
+  rows: ProjectionRows,
+  { countFrom }: WriteProjectionOptions = {},
+): Promise<void> {
+  const total =
+    rows.attempts.length + rows.deliveries.length + rows.stateEvents.length + rows.deferrals.length;
+  if (total === 0) return;
   await dataSource.transaction(async (tx) => {
-    await insertAttempts(tx, rows);
+    const newAttempts = await insertAttempts(tx, rows);
     await upsertDeliveries(tx, rows);
     await insertStateEvents(tx, rows);
+    const newDeferrals = await insertDeferrals(tx, rows);
+    const from = countFrom?.getTime() ?? -Infinity;
+    await upsertRollups(
+      tx,
+      toMinuteRollups(
+        newAttempts.filter((a) => a.finished_at.getTime() >= from),
+        newDeferrals.filter((d) => d.at.getTime() >= from),
+      ),
+    );
   });
 }
 
 // Each statement takes its rows as one JSON document that Postgres expands (json_to_recordset):
 // the driver sends one string instead of escaping every element of a dozen arrays, which made it
 // a tenth of the projector's CPU.
-async function insertAttempts(tx: EntityManager, { attempts }: ProjectionRows): Promise<void> {
-  if (attempts.length === 0) return;
-  await tx.query(
+/** Inserts the attempts not yet projected and returns those (only they may be counted). */
+async function insertAttempts(tx: EntityManager, { attempts }: ProjectionRows): Promise<AttemptRow[]> {
+  if (attempts.length === 0) return [];
+  const inserted = await tx.query<{ attempt_id: string }[]>(
     `INSERT INTO delivery_attempts (attempt_id, delivery_id, event_id, webhook_id, account_id, event_type, attempt,
-       outcome, status_code, duration_ms, error, response_body, next_attempt_at, started_at, finished_at)
+       outcome, status_code, duration_ms, error, response_body, next_attempt_at, started_at, finished_at,
+       failure_class, event_published_at)
      SELECT attempt_id, delivery_id, event_id, webhook_id, account_id, event_type, attempt,
-       outcome, status_code, duration_ms, error, response_body, next_attempt_at, started_at, finished_at
+       outcome, status_code, duration_ms, error, response_body, next_attempt_at, started_at, finished_at,
+       failure_class, event_published_at
      FROM json_to_recordset($1::json) AS r(attempt_id uuid, delivery_id uuid, event_id uuid, webhook_id uuid,
        account_id bigint, event_type text, attempt int, outcome text, status_code int, duration_ms int, error text,
-       response_body text, next_attempt_at timestamptz, started_at timestamptz, finished_at timestamptz)
-     ON CONFLICT (attempt_id) DO NOTHING`,
+       response_body text, next_attempt_at timestamptz, started_at timestamptz, finished_at timestamptz,
+       failure_class text, event_published_at timestamptz)
+     ON CONFLICT (attempt_id) DO NOTHING
+     RETURNING attempt_id`,
     [JSON.stringify(attempts)],
+  );
+  return newOnly(
+    attempts,
+    inserted,
+    (a) => a.attempt_id,
+    (r) => r.attempt_id,
   );
 }
 
@@ -175,6 +232,98 @@ async function upsertDeliveries(tx: EntityManager, { deliveries }: ProjectionRow
         OR EXCLUDED.first_attempt_at < deliveries.first_attempt_at
         OR (deliveries.payload IS NULL AND EXCLUDED.payload IS NOT NULL)`,
     [JSON.stringify(deliveries)],
+  );
+}
+
+/** Inserts the deferrals not yet projected and returns those. */
+async function insertDeferrals(tx: EntityManager, { deferrals }: ProjectionRows): Promise<DeferralRow[]> {
+  if (deferrals.length === 0) return [];
+  const inserted = await tx.query<{ deferral_id: string }[]>(
+    `INSERT INTO delivery_deferrals (deferral_id, delivery_id, webhook_id, account_id, event_type, attempt, reason, at)
+     SELECT deferral_id, delivery_id, webhook_id, account_id, event_type, attempt, reason, at
+     FROM json_to_recordset($1::json) AS r(deferral_id uuid, delivery_id uuid, webhook_id uuid, account_id bigint,
+       event_type text, attempt int, reason text, at timestamptz)
+     ON CONFLICT (deferral_id) DO NOTHING
+     RETURNING deferral_id`,
+    [JSON.stringify(deferrals)],
+  );
+  return newOnly(
+    deferrals,
+    inserted,
+    (d) => d.deferral_id,
+    (r) => r.deferral_id,
+  );
+}
+
+function newOnly<Row, Returned>(
+  rows: Row[],
+  returned: Returned[],
+  idOf: (row: Row) => string,
+  returnedId: (r: Returned) => string,
+): Row[] {
+  if (returned.length === rows.length) return rows;
+  const ids = new Set(returned.map(returnedId));
+  return rows.filter((row) => ids.has(idOf(row)));
+}
+
+const ROLLUP_SQL_TYPES: Readonly<Record<RollupColumn, string>> = {
+  attempts: 'int',
+  delivered: 'int',
+  failed: 'int',
+  retried_5xx: 'int',
+  throttled: 'int',
+  timeouts: 'int',
+  connection_errors: 'int',
+  deferred_breaker: 'int',
+  dead: 'int',
+  first_attempts: 'int',
+  first_attempt_delivered: 'int',
+  duration_buckets: 'int[]',
+  duration_sum_ms: 'bigint',
+  duration_max_ms: 'int',
+  e2e_buckets: 'int[]',
+  e2e_count: 'int',
+  e2e_sum_ms: 'bigint',
+  e2e_max_ms: 'bigint',
+  wait_buckets: 'int[]',
+  wait_count: 'int',
+  last_success_at: 'timestamptz',
+  last_failure_at: 'timestamptz',
+};
+
+const MERGE_SQL: Readonly<Record<(typeof ROLLUP_COLUMNS)[RollupColumn], (c: string) => string>> = {
+  sum: (c) => `${c} = t.${c} + EXCLUDED.${c}`,
+  buckets: (c) => `${c} = health_add_buckets(t.${c}, EXCLUDED.${c})`,
+  max: (c) => `${c} = GREATEST(t.${c}, EXCLUDED.${c})`,
+  // GREATEST ignores NULLs: a row without a success yet takes the new one.
+  latest: (c) => `${c} = GREATEST(t.${c}, EXCLUDED.${c})`,
+};
+
+// The upsert rollup-rows.ts's mergeRollups mirrors, built once from its column table.
+const ROLLUP_UPSERT = (() => {
+  const columns = Object.keys(ROLLUP_COLUMNS) as RollupColumn[];
+  const names = ['bucket', 'webhook_id', 'account_id', ...columns].join(', ');
+  const types = [
+    'bucket timestamptz',
+    'webhook_id uuid',
+    'account_id bigint',
+    ...columns.map((c) => `${c} ${ROLLUP_SQL_TYPES[c]}`),
+  ].join(', ');
+  const merge = columns.map((c) => MERGE_SQL[ROLLUP_COLUMNS[c]](c)).join(',\n         ');
+  return (table: string, param: string) =>
+    `INSERT INTO ${table} AS t (${names})
+       SELECT ${names} FROM json_to_recordset(${param}::json) AS r(${types})
+       ON CONFLICT (webhook_id, bucket) DO UPDATE SET
+         ${merge}`;
+})();
+
+/** Adds the batch's minute rows, and the hour rows they sum to, in one statement. */
+async function upsertRollups(tx: EntityManager, minuteRows: RollupRow[]): Promise<void> {
+  if (minuteRows.length === 0) return;
+  await tx.query(
+    `WITH minute AS (${ROLLUP_UPSERT(ROLLUP_TABLES.minute, '$1')})
+     ${ROLLUP_UPSERT(ROLLUP_TABLES.hour, '$2')}`,
+    [JSON.stringify(minuteRows), JSON.stringify(toHourRollups(minuteRows))],
   );
 }
 

@@ -1,11 +1,13 @@
 import type {
   AttemptRecord,
   BreakerStateRecord,
+  DeferralRecord,
   DeliveryTopicRecord,
   WebhookStateRecord,
 } from '@vowchat/events';
 import {
   decodeDeliveryRecord,
+  derivedFailureClass,
   mergeDelivery,
   toProjectionRows,
   type PositionedRecord,
@@ -135,6 +137,9 @@ describe('toProjectionRows', () => {
         next_attempt_at: null,
         started_at: new Date(record.started_at),
         finished_at: new Date(record.finished_at),
+        // Derived from the status: the record predates the field.
+        failure_class: 'http_5xx',
+        event_published_at: null,
       },
     ]);
     expect(rows.deliveries).toEqual([
@@ -241,6 +246,100 @@ describe('toProjectionRows', () => {
     const rows = toProjectionRows(positioned(attempt(1, { error: 'x\ud800y', payload: '\udc00' })));
     expect(rows.attempts[0].error).toBe('x\uFFFDy');
     expect(rows.deliveries[0].payload).toBe('\uFFFD');
+  });
+});
+
+describe('failure class and publish time', () => {
+  it('keeps what the record says', () => {
+    const [row] = toProjectionRows(
+      positioned(
+        attempt(1, {
+          status_code: 200,
+          error: 'timeout',
+          failure_class: 'timeout',
+          event_published_at: '2024-01-15T09:59:59.500Z',
+        }),
+      ),
+    ).attempts;
+    expect(row).toMatchObject({
+      failure_class: 'timeout',
+      event_published_at: new Date('2024-01-15T09:59:59.500Z'),
+    });
+  });
+
+  it.each([
+    ['delivered', 200, null, null],
+    ['retrying', 503, 'http_5xx', 'http_5xx'],
+    ['retrying', 429, 'http_429', 'throttled'],
+    ['failed', 410, 'gone', 'gone'],
+    ['failed', 302, 'redirect', 'redirect'],
+    ['failed', 404, 'http_4xx', 'http_4xx'],
+    ['retrying', null, 'connection_refused', 'connection'],
+    ['dead', null, 'timeout', 'timeout'],
+    ['retrying', 200, 'timeout', 'timeout'],
+    ['failed', null, 'blocked_address', 'connection'],
+    ['failed', null, 'internal error: boom', 'internal'],
+    ['failed', 404, 'receiver answered 404 Not Found', 'http_4xx'],
+  ] as const)(
+    'derives it for an older %s record (status %p, error %p): %p',
+    (outcome, status, error, expected) => {
+      expect(derivedFailureClass(outcome, status, error)).toBe(expected);
+      const {
+        failure_class: _c,
+        event_published_at: _p,
+        ...older
+      } = attempt(1, {
+        outcome,
+        status_code: status,
+        error,
+      });
+      expect(toProjectionRows(positioned(older)).attempts[0].failure_class).toBe(expected);
+    },
+  );
+});
+
+describe('deferrals', () => {
+  const deferral: DeferralRecord = {
+    kind: 'deferral',
+    deferral_id: '44444444-4444-4444-8444-44444444444A',
+    delivery_id: DELIVERY,
+    webhook_id: WEBHOOK,
+    account_id: 11,
+    event_type: 'message_created',
+    attempt: 2,
+    reason: 'breaker_open',
+    at: '2024-01-15T10:00:02.000Z',
+  };
+
+  it('decodes a deferral and refuses one with an unknown reason', () => {
+    expect(decodeDeliveryRecord(JSON.stringify(deferral))).toEqual({ ok: true, record: deferral });
+    expect(decodeDeliveryRecord(JSON.stringify({ ...deferral, reason: 'bored' }))).toEqual({
+      ok: false,
+      reason: 'invalid deferral record: reason must be one of breaker_open, endpoint_queue_full, got "bored"',
+    });
+  });
+
+  it('refuses an attempt with an unknown failure class', () => {
+    expect(decodeDeliveryRecord(JSON.stringify(attempt(1, { failure_class: 'cosmic' as never }))).ok).toBe(
+      false,
+    );
+  });
+
+  it('keeps one row per deferral id, lower-cased, with its time as a Date', () => {
+    const rows = toProjectionRows(positioned(deferral, deferral));
+    expect(rows.deferrals).toEqual([
+      {
+        deferral_id: deferral.deferral_id.toLowerCase(),
+        delivery_id: DELIVERY,
+        webhook_id: WEBHOOK,
+        account_id: 11,
+        event_type: 'message_created',
+        attempt: 2,
+        reason: 'breaker_open',
+        at: new Date(deferral.at),
+      },
+    ]);
+    expect(rows.attempts).toEqual([]);
   });
 });
 

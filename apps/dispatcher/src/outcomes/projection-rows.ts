@@ -1,13 +1,18 @@
 // From delivery-topic records to the rows of the Postgres projection. Pure: the projector and the
 // rebuild command both call it, so a replay writes exactly what live projection wrote.
 import {
+  DEFERRAL_REASONS,
   EVENT_TYPES,
+  FAILURE_CLASSES,
   type AttemptOutcome,
   type AttemptRecord,
   type BreakerState,
+  type DeferralRecord,
   type DeliveryTopicRecord,
   type EventType,
+  type FailureClass,
 } from '@vowchat/events';
+import { FAILURE_CLASS_OF, failureFromStatus, isFailureReason } from '../delivery/delivery-error';
 
 export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = ['delivered', 'retrying', 'failed', 'dead'];
 const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'half_open'];
@@ -43,6 +48,12 @@ export function decodeDeliveryRecord(value: Buffer | string | null): DecodedDeli
       problems.intOrNull('status_code', 0, INT4_MAX).int('duration_ms', 0, INT4_MAX);
       problems.textOrNull('error').textOrNull('response_body').textOrNull('payload');
       problems.timeOrNull('next_attempt_at').time('started_at').time('finished_at');
+      problems.oneOfOrNull('failure_class', FAILURE_CLASSES).timeOrNull('event_published_at');
+      break;
+    case 'deferral':
+      problems.uuid('deferral_id').uuid('delivery_id').uuid('webhook_id').accountId();
+      problems.oneOf('event_type', EVENT_TYPES).int('attempt', 1, INT4_MAX);
+      problems.oneOf('reason', DEFERRAL_REASONS).time('at');
       break;
     case 'breaker_state':
       problems.uuid('webhook_id').accountId().oneOf('state', BREAKER_STATES).time('at');
@@ -68,12 +79,24 @@ export interface PositionedRecord {
 /** A `delivery_attempts` row: the attempt record without its kind and payload, times as Dates. */
 export type AttemptRow = Omit<
   AttemptRecord,
-  'kind' | 'payload' | 'next_attempt_at' | 'started_at' | 'finished_at'
+  | 'kind'
+  | 'payload'
+  | 'next_attempt_at'
+  | 'started_at'
+  | 'finished_at'
+  | 'failure_class'
+  | 'event_published_at'
 > & {
   next_attempt_at: Date | null;
   started_at: Date;
   finished_at: Date;
+  /** Derived from status and error for records written before the field existed. */
+  failure_class: FailureClass | null;
+  event_published_at: Date | null;
 };
+
+/** A `delivery_deferrals` row. */
+export type DeferralRow = Omit<DeferralRecord, 'kind' | 'at'> & { at: Date };
 
 /** One delivery's summary: its latest attempt, plus when it started and the payload to redeliver. */
 export interface DeliveryRow {
@@ -109,6 +132,7 @@ export interface ProjectionRows {
   attempts: AttemptRow[];
   deliveries: DeliveryRow[];
   stateEvents: StateEventRow[];
+  deferrals: DeferralRow[];
 }
 
 /** The rows for a batch of records: attempts once per id, one summary per delivery, every state event. */
@@ -116,6 +140,7 @@ export function toProjectionRows(records: readonly PositionedRecord[]): Projecti
   const attempts = new Map<string, AttemptRow>();
   const deliveries = new Map<string, DeliveryRow>();
   const stateEvents: StateEventRow[] = [];
+  const deferrals = new Map<string, DeferralRow>();
   for (const { partition, offset, record } of records) {
     switch (record.kind) {
       case 'attempt': {
@@ -153,6 +178,11 @@ export function toProjectionRows(records: readonly PositionedRecord[]): Projecti
           at: new Date(record.at),
         });
         break;
+      case 'deferral': {
+        const row = deferralRow(record);
+        deferrals.set(row.deferral_id, row);
+        break;
+      }
       default: {
         const unknown: never = record;
         throw new Error(`unhandled delivery record ${JSON.stringify(unknown)}`);
@@ -164,6 +194,7 @@ export function toProjectionRows(records: readonly PositionedRecord[]): Projecti
     attempts: [...attempts.values()].sort((a, b) => compare(a.attempt_id, b.attempt_id)),
     deliveries: [...deliveries.values()].sort((a, b) => compare(a.delivery_id, b.delivery_id)),
     stateEvents,
+    deferrals: [...deferrals.values()].sort((a, b) => compare(a.deferral_id, b.deferral_id)),
   };
 }
 
@@ -208,7 +239,40 @@ function attemptRow(r: AttemptRecord): AttemptRow {
     next_attempt_at: r.next_attempt_at == null ? null : new Date(r.next_attempt_at),
     started_at: new Date(r.started_at),
     finished_at: new Date(r.finished_at),
+    failure_class:
+      r.failure_class === undefined || (r.failure_class === null && r.outcome !== 'delivered')
+        ? derivedFailureClass(r.outcome, r.status_code ?? null, r.error)
+        : r.failure_class,
+    event_published_at: r.event_published_at == null ? null : new Date(r.event_published_at),
   };
+}
+
+function deferralRow(r: DeferralRecord): DeferralRow {
+  return {
+    deferral_id: r.deferral_id.toLowerCase(),
+    delivery_id: r.delivery_id.toLowerCase(),
+    webhook_id: r.webhook_id.toLowerCase(),
+    account_id: r.account_id,
+    event_type: r.event_type,
+    attempt: r.attempt,
+    reason: r.reason,
+    at: new Date(r.at),
+  };
+}
+
+/**
+ * The failure class of an attempt recorded before records carried one: its `error` was the
+ * failure's reason code (or "internal error: ..."), its status the answer's.
+ */
+export function derivedFailureClass(
+  outcome: AttemptOutcome,
+  statusCode: number | null,
+  error: string | null,
+): FailureClass | null {
+  if (outcome === 'delivered') return null;
+  if (error !== null && isFailureReason(error)) return FAILURE_CLASS_OF[error];
+  const failure = statusCode === null ? null : failureFromStatus(statusCode);
+  return failure === null ? 'internal' : FAILURE_CLASS_OF[failure.reason];
 }
 
 function deliveryRow(a: AttemptRow, payload: string | null): DeliveryRow {
@@ -299,6 +363,10 @@ class Checker {
     if (typeof v !== 'string' || Number.isNaN(Date.parse(v)))
       this.found.push(`${field} must be an ISO-8601 time, got ${show(v)}`);
     return this;
+  }
+
+  oneOfOrNull(field: string, allowed: readonly string[]): this {
+    return this.r[field] == null ? this : this.oneOf(field, allowed);
   }
 
   timeOrNull(field: string): this {

@@ -1,9 +1,16 @@
 // Rebuilds the Postgres projection of the delivery topic from the topic itself:
 //   node dist/apps/dispatcher/src/outcomes/rebuild-projection.js
-// (configuration from the dispatcher's environment). Empties delivery_attempts, deliveries and
-// webhook_state_events, then replays the topic from its beginning up to the end offsets read at
-// start, through the same projector the dispatcher runs. Safe while dispatchers run: their live
-// projector keeps writing newer records, and every write is idempotent and latest-wins.
+// (configuration from the dispatcher's environment). Empties delivery_attempts, deliveries,
+// webhook_state_events, delivery_deferrals and the health rollups, then replays the topic from its
+// beginning up to the end offsets read at start, through the same projector the dispatcher runs.
+// Safe while dispatchers run: their live projector keeps writing newer records, and every write is
+// idempotent and latest-wins.
+//
+// The rollups are rebuilt from the rollup horizon on (the raw retention, HEALTH_RAW_RETENTION_DAYS,
+// rounded up to an hour): older attempts may have been pruned from delivery_attempts, so a replay
+// cannot tell which were counted. Hour rows before the horizon are kept as they were (the topic
+// usually no longer holds their records anyway: rollups older than the topic's retention can never
+// be rebuilt); minute rows are all emptied (the few before the horizon were about to be pruned).
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
@@ -12,7 +19,8 @@ import { ConfigError, createKafka, JsonLogger } from '@vowchat/platform';
 import { TOPIC_ENV_VARS } from '@vowchat/events';
 import { loadDispatcherConfig } from '../config';
 import { createDataSource, migrate } from '../database/data-source';
-import { OutcomeProjector, type BatchProjected } from './outcome-projector';
+import { bucketStart, rollupHorizon, ROLLUP_TABLES } from '../health/rollup-rows';
+import { DEFAULT_RAW_RETENTION_MS, OutcomeProjector, type BatchProjected } from './outcome-projector';
 
 export interface RebuildDeps {
   kafka: Kafka;
@@ -26,6 +34,8 @@ export interface RebuildDeps {
   print: (line: string) => void;
   /** How often a progress line is printed while replaying (default 1 s). */
   progressEveryMs?: number;
+  /** HEALTH_RAW_RETENTION_DAYS in ms (default 7 days): where the rollups' rebuild starts. */
+  rawRetentionMs?: number;
 }
 
 export interface RebuildSummary {
@@ -47,7 +57,14 @@ export async function rebuildProjection(deps: RebuildDeps): Promise<RebuildSumma
   print(
     `rebuild-projection: ${total} records on ${topic} (${ends.size} partitions); emptying the projection`,
   );
-  await dataSource.query('TRUNCATE delivery_attempts, deliveries, webhook_state_events');
+  const horizon = rebuildHorizon(new Date(), deps.rawRetentionMs ?? DEFAULT_RAW_RETENTION_MS);
+  // One transaction: a live projector's write cannot fall between emptying the attempts and the rollups.
+  await dataSource.transaction(async (tx) => {
+    await tx.query(
+      `TRUNCATE delivery_attempts, deliveries, webhook_state_events, delivery_deferrals, ${ROLLUP_TABLES.minute}`,
+    );
+    await tx.query(`DELETE FROM ${ROLLUP_TABLES.hour} WHERE bucket >= $1`, [horizon]);
+  });
 
   const done = new Map<number, bigint>([...ends].map(([partition, p]) => [partition, p.low]));
   const projected = () =>
@@ -65,6 +82,7 @@ export async function rebuildProjection(deps: RebuildDeps): Promise<RebuildSumma
       topic,
       groupId,
       log,
+      countFrom: horizon,
       onProjected: (batch: BatchProjected) => {
         const position = BigInt(batch.nextOffset);
         if (position > (done.get(batch.partition) ?? 0n)) done.set(batch.partition, position);
@@ -137,6 +155,13 @@ async function deleteGroup(kafka: Kafka, groupId: string, log: JsonLogger): Prom
   }
 }
 
+/** The first hour rebuilt: the live projector's rollup horizon, rounded up to an hour boundary. */
+export function rebuildHorizon(now: Date, rawRetentionMs: number): Date {
+  const horizon = rollupHorizon(now, rawRetentionMs);
+  const hour = bucketStart(horizon, 'hour');
+  return hour.getTime() === horizon.getTime() ? hour : new Date(hour.getTime() + 3_600_000);
+}
+
 function progressLine(done: number, total: number): string {
   const percent = total === 0 ? 100 : Math.floor((done / total) * 100);
   return `rebuild-projection: ${done}/${total} records (${percent}%)`;
@@ -169,6 +194,7 @@ async function main(): Promise<void> {
       topic: config.topics.deliveries,
       groupIdPrefix: config.kafka.groupId,
       log,
+      rawRetentionMs: config.healthRetention.rawDays * 86_400_000,
       print: (line) => process.stdout.write(`${line}\n`),
     });
   } finally {

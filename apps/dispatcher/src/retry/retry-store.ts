@@ -19,6 +19,7 @@ interface RetryRow {
   event_type: EventType;
   attempt: number;
   body: string;
+  published_at: Date | null;
 }
 
 export class RetryStore {
@@ -51,7 +52,7 @@ export class RetryStore {
           SELECT delivery_id FROM scheduled_retries
            WHERE due_at <= $1 AND (leased_until IS NULL OR leased_until <= $1)
            ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-        RETURNING delivery_id, event_id, webhook_id, account_id, event_type, attempt, body`,
+        RETURNING delivery_id, event_id, webhook_id, account_id, event_type, attempt, body, published_at`,
       [now, new Date(now.getTime() + leaseMs), limit],
     );
     return rows[0].map((r) => ({
@@ -63,6 +64,7 @@ export class RetryStore {
       attempt: r.attempt,
       body: r.body,
       source: 'retry' as const,
+      publishedAt: r.published_at?.toISOString() ?? null,
     }));
   }
 
@@ -95,10 +97,11 @@ export class RetryStore {
       if (schedules.size > 0) {
         const rows = [...schedules.values()];
         await tx.query(
-          `INSERT INTO scheduled_retries (delivery_id, event_id, webhook_id, account_id, event_type, attempt, body, due_at)
-           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::text[], $6::int[], $7::text[], $8::timestamptz[])
+          `INSERT INTO scheduled_retries (delivery_id, event_id, webhook_id, account_id, event_type, attempt, body, due_at, published_at)
+           SELECT * FROM unnest($1::uuid[], $2::uuid[], $3::uuid[], $4::bigint[], $5::text[], $6::int[], $7::text[], $8::timestamptz[], $9::timestamptz[])
            ON CONFLICT (delivery_id) DO UPDATE
-             SET attempt = EXCLUDED.attempt, due_at = EXCLUDED.due_at, body = EXCLUDED.body, leased_until = NULL`,
+             SET attempt = EXCLUDED.attempt, due_at = EXCLUDED.due_at, body = EXCLUDED.body, leased_until = NULL,
+                 published_at = EXCLUDED.published_at`,
           [
             rows.map((r) => r.job.deliveryId),
             rows.map((r) => r.job.eventId),
@@ -108,6 +111,7 @@ export class RetryStore {
             rows.map((r) => r.job.attempt),
             rows.map((r) => r.job.body),
             rows.map((r) => r.dueAt),
+            rows.map((r) => r.job.publishedAt),
           ],
         );
       }

@@ -1,8 +1,10 @@
 // Every migration, in order. Add new ones at the end; never edit one that has shipped.
 import { CreateWebhooks1732400000000 } from './1732400000000-create-webhooks';
 import { CreateDeliveryTables1732400100000 } from './1732400100000-create-delivery-tables';
+import { CreateHealthRollups1796032700000 } from './1796032700000-create-health-rollups';
 
 export const MIGRATIONS: (new () => object)[] = [
   CreateWebhooks1732400000000,
   CreateDeliveryTables1732400100000,
+  CreateHealthRollups1796032700000,
 ];

@@ -6,7 +6,6 @@ import { DeliveryModule } from './delivery/delivery.module';
 import { HealthApiModule } from './health/health-api.module';
 import { HealthController } from './health/health.controller';
 import { HealthRetentionModule } from './health/health-retention.module';
-import { HealthRetentionModule } from './health/health-retention.module';
 import { InfrastructureModule } from './infrastructure.module';
 import { RegistryModule } from './registry/registry.module';
 import { WebhooksApiModule } from './webhooks-api/webhooks-api.module';
@@ -22,7 +21,6 @@ export class DispatcherModule {
         WebhooksApiModule,
         DeliveryModule,
         DeliveryLogModule,
-        HealthRetentionModule,
         HealthRetentionModule,
         HealthApiModule,
       ],

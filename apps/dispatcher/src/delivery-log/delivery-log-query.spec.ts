@@ -148,3 +148,35 @@ describe('parseRedeliverSince', () => {
     expect(!parsed.ok && parsed.message).toContain(message);
   });
 });
+
+describe('hostile input', () => {
+  const encoded = (at: string) =>
+    Buffer.from(JSON.stringify([at, '11111111-1111-4111-8111-111111111111'])).toString('base64url');
+
+  it.each([
+    '0000-01-01T00:00:00.000000Z',
+    '2024-02-30T00:00:00.000000Z',
+    '2024-01-01T24:00:00.000000Z',
+    '2024-01-01T23:59:60.000000Z',
+  ])('refuses a cursor at %s, which Postgres would not take back', (at) => {
+    expect(decodeCursor(encoded(at))).toBeNull();
+  });
+
+  it('keeps a cursor at a real instant', () => {
+    expect(decodeCursor(encoded('2024-02-29T23:59:59.999999Z'))).toMatchObject({
+      firstAttemptAt: '2024-02-29T23:59:59.999999Z',
+    });
+  });
+
+  it('refuses a since nested thousands deep without serialising it', () => {
+    const since = JSON.parse('['.repeat(10_000) + ']'.repeat(10_000)) as unknown;
+    expect(parseRedeliverSince({ since })).toEqual({
+      ok: false,
+      message: expect.stringMatching(/^since must be an ISO-8601 time .*, got an array$/),
+    });
+  });
+
+  it('quotes at most a prefix of a huge parameter', () => {
+    expect(refusal({ since: 'x'.repeat(100_000) }).length).toBeLessThan(300);
+  });
+});

@@ -68,7 +68,7 @@ export function parseRedeliverSince(body: unknown): Parsed<Date> {
   if (extra.length > 0) return refuse(`unknown field ${extra.map((k) => `"${k}"`).join(', ')}: ${hint}`);
   if (fields.since === undefined) return refuse(`since is required: ${hint}`);
   const since = typeof fields.since === 'string' ? parseIsoTime(fields.since) : null;
-  if (since === null) return refuse(`since must be ${ISO_HINT}, got ${JSON.stringify(fields.since)}`);
+  if (since === null) return refuse(`since must be ${ISO_HINT}, got ${shown(fields.since)}`);
   return { ok: true, value: since };
 }
 
@@ -83,7 +83,7 @@ export function decodeCursor(raw: string): DeliveryCursor | null {
     const decoded: unknown = JSON.parse(Buffer.from(raw, 'base64url').toString('utf8'));
     if (!Array.isArray(decoded) || decoded.length !== 2) return null;
     const [at, id] = decoded as unknown[];
-    if (typeof at !== 'string' || !CURSOR_TIME.test(at) || Number.isNaN(Date.parse(at))) return null;
+    if (typeof at !== 'string' || !isCursorTime(at)) return null;
     if (typeof id !== 'string' || !UUID.test(id)) return null;
     return { firstAttemptAt: at, deliveryId: id.toLowerCase() };
   } catch {
@@ -113,6 +113,23 @@ const ISO_HINT = 'an ISO-8601 time with a zone, e.g. 2024-01-15T10:30:00Z (or a 
 const ISO_TIME = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2}))?$/;
 const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{6}Z$/;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/**
+ * A cursor time Postgres takes back: a real instant (no 2024-02-30 or 24:00, which Date.parse rolls
+ * over) from year 1 on (Postgres has no year 0).
+ */
+function isCursorTime(at: string): boolean {
+  if (!CURSOR_TIME.test(at) || at.startsWith('0000')) return false;
+  const time = Date.parse(at);
+  return !Number.isNaN(time) && new Date(time).toISOString().slice(0, 19) === at.slice(0, 19);
+}
+
+/** A value quoted for an error message: short, and never JSON.stringify of a deeply nested value. */
+function shown(value: unknown): string {
+  if (typeof value === 'string') return JSON.stringify(value.length > 64 ? `${value.slice(0, 64)}…` : value);
+  if (value === null || typeof value !== 'object') return String(value);
+  return Array.isArray(value) ? 'an array' : 'an object';
+}
 
 class Problem extends Error {}
 
@@ -150,7 +167,7 @@ function timeParam(query: RawQuery, name: string): Date | null {
   const raw = single(query, name);
   if (raw === undefined) return null;
   const time = parseIsoTime(raw);
-  if (time === null) throw new Problem(`${name} must be ${ISO_HINT}, got "${raw}"`);
+  if (time === null) throw new Problem(`${name} must be ${ISO_HINT}, got ${shown(raw)}`);
   return time;
 }
 
@@ -159,7 +176,7 @@ function limitParam(query: RawQuery): number {
   if (raw === undefined) return DEFAULT_PAGE_SIZE;
   const limit = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
   if (!(limit >= 1 && limit <= MAX_PAGE_SIZE))
-    throw new Problem(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}, got "${raw}"`);
+    throw new Problem(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${shown(raw)}`);
   return limit;
 }
 

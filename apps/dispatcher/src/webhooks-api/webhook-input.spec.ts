@@ -171,3 +171,39 @@ describe('path parameters', () => {
     expect(isWebhookId("1' OR '1'='1")).toBe(false);
   });
 });
+
+describe('hostile input', () => {
+  it.each([
+    ['a NUL in the name', { ...valid, name: 'a\u0000b' }, 'name', 'name must not contain NUL characters'],
+    [
+      'a NUL in the url',
+      { ...valid, url: 'https://hooks.example.com/\u0000' },
+      'url',
+      'url must not contain NUL characters',
+    ],
+    [
+      'a lone surrogate in the name',
+      { ...valid, name: 'a\ud800' },
+      'name',
+      'name must be valid Unicode text (it holds a lone surrogate)',
+    ],
+  ])('refuses %s, which Postgres cannot store as sent', (_what, body, field, message) => {
+    expect(parseCreateWebhook(body, strict)).toEqual({ ok: false, problems: [{ field, message }] });
+  });
+
+  it('accepts a name with characters outside the BMP', () => {
+    expect(parseCreateWebhook({ ...valid, name: 'hooks 🎉' }, strict).ok).toBe(true);
+  });
+
+  it('names an unknown field even when its key is empty or enormous', () => {
+    const long = 'k'.repeat(10_000);
+    const parsed = parseUpdateWebhook({ '': 1, [long]: 2 }, strict);
+    expect(parsed).toEqual({
+      ok: false,
+      problems: [
+        { field: '""', message: expect.stringMatching(/^unknown field ""; the fields are /) },
+        { field: `"${'k'.repeat(64)}…"`, message: expect.stringMatching(/^unknown field "k{64}…"; /) },
+      ],
+    });
+  });
+});

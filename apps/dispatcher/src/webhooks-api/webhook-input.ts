@@ -44,7 +44,7 @@ export function parseCreateWebhook(
 ): Parsed<CreateWebhookInput> {
   const fields = unwrap(body);
   const problems = unknownFields(fields, CREATE_FIELDS);
-  const urlProblem = webhookUrlProblem(fields.url, policy);
+  const urlProblem = textProblem('url', fields.url) ?? webhookUrlProblem(fields.url, policy);
   if (urlProblem !== null) problems.push({ field: 'url', message: urlProblem });
   const subscriptions = parseSubscriptions(fields.subscriptions, problems);
   const name = parseName(fields.name, problems);
@@ -63,7 +63,7 @@ export function parseUpdateWebhook(
   const problems = unknownFields(fields, UPDATE_FIELDS);
   const value: UpdateWebhookInput = {};
   if (fields.url !== undefined) {
-    const urlProblem = webhookUrlProblem(fields.url, policy);
+    const urlProblem = textProblem('url', fields.url) ?? webhookUrlProblem(fields.url, policy);
     if (urlProblem !== null) problems.push({ field: 'url', message: urlProblem });
     else value.url = fields.url as string;
   }
@@ -92,7 +92,26 @@ function unwrap(body: Record<string, unknown>): Record<string, unknown> {
 function unknownFields(fields: Record<string, unknown>, allowed: readonly string[]): FieldProblem[] {
   return Object.keys(fields)
     .filter((key) => !allowed.includes(key))
-    .map((key) => ({ field: key, message: `unknown field "${key}"; the fields are ${allowed.join(', ')}` }));
+    .map((key) => {
+      // A field is named even when its key is empty or enormous.
+      const shown = JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}…` : key);
+      return {
+        field: key === '' || key.length > 64 ? shown : key,
+        message: `unknown field ${shown}; the fields are ${allowed.join(', ')}`,
+      };
+    });
+}
+
+/**
+ * Text Postgres cannot store (NUL) or that is not Unicode (a lone surrogate, which would be stored
+ * as U+FFFD): refused rather than failing the write or storing something else.
+ */
+function textProblem(field: string, raw: unknown): string | null {
+  if (typeof raw !== 'string') return null;
+  if (raw.includes('\u0000')) return `${field} must not contain NUL characters`;
+  if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(raw))
+    return `${field} must be valid Unicode text (it holds a lone surrogate)`;
+  return null;
 }
 
 function parseSubscriptions(raw: unknown, problems: FieldProblem[]): EventType[] | undefined {
@@ -132,6 +151,11 @@ function parseName(raw: unknown, problems: FieldProblem[]): string | null | unde
   if (raw === undefined || raw === null) return null;
   if (typeof raw !== 'string') {
     problems.push({ field: 'name', message: 'name must be a string (or null for none)' });
+    return undefined;
+  }
+  const invalid = textProblem('name', raw);
+  if (invalid !== null) {
+    problems.push({ field: 'name', message: invalid });
     return undefined;
   }
   if (raw.length > MAX_NAME_LENGTH) {

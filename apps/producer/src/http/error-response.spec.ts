@@ -46,6 +46,19 @@ describe('toErrorResponse', () => {
     });
   });
 
+  it('answers a body that does not decode as its Content-Encoding says with 400', () => {
+    const error = Object.assign(new Error('Bad Request'), { status: 400, statusCode: 400, expose: true });
+    expect(toErrorResponse(error, context)).toEqual({
+      status: 400,
+      body: {
+        error: 'bad_request',
+        message:
+          'The request body could not be read (Bad Request); check that it is encoded as its Content-Encoding says.',
+      },
+      unexpected: false,
+    });
+  });
+
   it('answers an unsupported content encoding with 415', () => {
     const error = bodyParserError(415, 'encoding.unsupported', 'unsupported content encoding "br"');
     expect(toErrorResponse(error, context)).toMatchObject({

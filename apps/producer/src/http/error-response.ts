@@ -27,7 +27,10 @@ export function toErrorResponse(
   };
 }
 
-/** Errors raised by body-parser follow the http-errors convention: a 4xx status and a `type`. */
+/**
+ * Errors raised by body-parser follow the http-errors convention: a 4xx status and mostly a `type`.
+ * A body that fails to decode as its Content-Encoding says comes without one.
+ */
 interface BodyParserError {
   status: number;
   type: string;
@@ -35,10 +38,10 @@ interface BodyParserError {
 }
 
 function bodyParserError(error: unknown): BodyParserError | undefined {
-  if (!(error instanceof Error)) return undefined;
+  if (!(error instanceof Error) || error instanceof HttpException) return undefined;
   const { status, type } = error as Error & { status?: unknown; type?: unknown };
-  if (typeof status !== 'number' || typeof type !== 'string') return undefined;
-  return { status, type, message: error.message };
+  if (typeof status !== 'number' || status < 400 || status > 499) return undefined;
+  return { status, type: typeof type === 'string' ? type : 'body.unreadable', message: error.message };
 }
 
 function bodyParserResponse(error: BodyParserError, context: ErrorContext): ErrorResponse {
@@ -57,6 +60,12 @@ function bodyParserResponse(error: BodyParserError, context: ErrorContext): Erro
       );
     case 'request.aborted':
       return errorResponse(400, 'request_aborted', 'The client aborted the request before its body arrived.');
+    case 'body.unreadable':
+      return errorResponse(
+        400,
+        'bad_request',
+        `The request body could not be read (${error.message}); check that it is encoded as its Content-Encoding says.`,
+      );
     default:
       return errorResponse(
         error.status >= 400 && error.status < 500 ? error.status : 400,

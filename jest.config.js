@@ -6,7 +6,12 @@ const moduleNameMapper = {
   '^@vowchat/platform$': '<rootDir>/libs/platform/src',
 };
 // Type checking is `npm run typecheck`'s job; tests only transpile (tsconfig.test.json), which is fast.
-const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }] };
+const transform = {
+  '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json' }],
+  // ES-module-only dependencies, turned into CommonJS for jest (see the transformer).
+  'node_modules/@nestjs/terminus/.+\\.js$': '<rootDir>/test/support/esm-package.transform.js',
+};
+const transformIgnorePatterns = ['/node_modules/(?!@nestjs/terminus/)'];
 
 module.exports = {
   // Integration tests wait on real brokers, consumer-group joins and retry schedules.
@@ -16,6 +21,7 @@ module.exports = {
       displayName: 'unit',
       testEnvironment: 'node',
       transform,
+      transformIgnorePatterns,
       moduleNameMapper,
       testMatch: [
         '<rootDir>/apps/**/*.spec.ts',
@@ -28,6 +34,7 @@ module.exports = {
       displayName: 'integration',
       testEnvironment: 'node',
       transform,
+      transformIgnorePatterns,
       moduleNameMapper,
       testMatch: ['<rootDir>/test/**/*.test.ts'],
       slowTestThreshold: 30,

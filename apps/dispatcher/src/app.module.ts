@@ -4,9 +4,10 @@ import type { DispatcherConfig } from './config';
 import { DeliveryLogModule } from './delivery-log/delivery-log.module';
 import { DeliveryModule } from './delivery/delivery.module';
 import { HealthApiModule } from './health/health-api.module';
-import { HealthController } from './health/health.controller';
+import { HealthChecksModule } from './health/health-checks.module';
 import { HealthRetentionModule } from './health/health-retention.module';
 import { InfrastructureModule } from './infrastructure.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { RegistryModule } from './registry/registry.module';
 import { WebhooksApiModule } from './webhooks-api/webhooks-api.module';
 
@@ -23,8 +24,9 @@ export class DispatcherModule {
         DeliveryLogModule,
         HealthRetentionModule,
         HealthApiModule,
+        MetricsModule,
+        HealthChecksModule,
       ],
-      controllers: [HealthController],
     };
   }
 }

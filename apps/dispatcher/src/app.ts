@@ -5,7 +5,7 @@ import type { INestApplication } from '@nestjs/common';
 import type { JsonLogger } from '@vowchat/platform';
 import { DispatcherModule } from './app.module';
 import type { DispatcherConfig } from './config';
-import { DeliveryRuntime } from './delivery/delivery.module';
+import { EventStreamServer } from './consumer/event-stream.server';
 
 /** Creates, initialises and starts consuming; the caller decides whether and where to listen. */
 export async function createDispatcherApp(
@@ -17,7 +17,7 @@ export async function createDispatcherApp(
     abortOnError: false,
   });
   app.enableShutdownHooks();
-  app.connectMicroservice({ strategy: app.get(DeliveryRuntime).server }, { inheritAppConfig: true });
+  app.connectMicroservice({ strategy: app.get(EventStreamServer) }, { inheritAppConfig: true });
   await app.init();
   await app.startAllMicroservices();
   return app;

@@ -28,6 +28,8 @@ export interface DispatcherConfig {
     endpointQueueCap: number;
     /** Buffered (taken, not yet durable) records per partition before it is paused. */
     partitionBufferCap: number;
+    /** Bytes of buffered records, across partitions, before the partitions taking more pause. */
+    bufferBytesCap: number;
     /** Delays before attempts 2..n, in ms; attempt 1 is immediate. */
     retryScheduleMs: number[];
     /** Longest Retry-After honoured, in ms. */
@@ -57,6 +59,10 @@ export interface DispatcherConfig {
     volumeThreshold: number;
     /** Cool-down before a half-open probe. */
     resetTimeoutMs: number;
+  };
+  readiness: {
+    /** Delivery-topic records the outcome projector may lag behind before GET /health/ready fails. */
+    projectorMaxLagRecords: number;
   };
 }
 
@@ -100,6 +106,7 @@ export function loadDispatcherConfig(env: Env = process.env): DispatcherConfig {
       endpointConcurrency: r.int('DELIVERY_ENDPOINT_CONCURRENCY', 10, { min: 1, max: 1000 }),
       endpointQueueCap: r.int('DELIVERY_ENDPOINT_QUEUE_CAP', 1_000, { min: 1, max: 1_000_000 }),
       partitionBufferCap: r.int('DELIVERY_PARTITION_BUFFER_CAP', 2_000, { min: 1, max: 1_000_000 }),
+      bufferBytesCap: r.int('DELIVERY_BUFFER_BYTES', 64 * 1024 * 1024, { min: 1_048_576 }),
       retryScheduleMs: schedule,
       retryAfterCapMs: r.int('RETRY_AFTER_CAP_MS', 3_600_000, { min: 0 }),
       retryPollMs: r.int('RETRY_POLL_MS', 1_000, { min: 10, max: 60_000 }),
@@ -116,6 +123,9 @@ export function loadDispatcherConfig(env: Env = process.env): DispatcherConfig {
       windowMs: r.int('BREAKER_WINDOW_MS', 30_000, { min: 100 }),
       volumeThreshold: r.int('BREAKER_VOLUME_THRESHOLD', 10, { min: 1 }),
       resetTimeoutMs: r.int('BREAKER_RESET_TIMEOUT_MS', 30_000, { min: 10 }),
+    },
+    readiness: {
+      projectorMaxLagRecords: r.int('READINESS_PROJECTOR_MAX_LAG', 100_000, { min: 0 }),
     },
   };
   if (!/^[a-z_][a-z0-9_]*$/.test(config.database.schema))

@@ -5,3 +5,4 @@ export * from './logger';
 export * from './api-token.guard';
 export * from './kafka-client';
 export * from './sampled-log';
+export * from './health-answer';

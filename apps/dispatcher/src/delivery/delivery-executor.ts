@@ -2,14 +2,17 @@
 // delivery topic, and the next attempt (if any) in the retry store. The promise resolves only once
 // both are written, which is what lets the consumer commit past the record.
 import { newEventId, signRequest, type AttemptOutcome, type AttemptRecord } from '@vowchat/events';
-import type { JsonLogger } from '@vowchat/platform';
+import type { JsonLogger, SampledLog } from '@vowchat/platform';
 import { BreakerOpenError, type EndpointBreakers } from '../circuit/endpoint-breakers';
 import type { DeliveryRecorder } from '../outcomes/delivery-recorder';
 import type { WebhookTarget } from '../registry/webhook-target';
 import { nextAttemptDelayMs } from '../retry/retry-schedule';
 import type { RetryStore } from '../retry/retry-store';
+import { countAttempt, type AttemptMetrics } from '../metrics/attempt-metrics';
+import type { DispatcherMetrics } from '../metrics/dispatcher-metrics';
 import type { Clock } from '../tokens';
 import { deferralRecord, type DeliveryJob } from './delivery-job';
+import { writeDurably } from './until-durable';
 import { classifyResult, failureClassOf, type Verdict } from './response-classifier';
 import type { SendRequest, SendResult } from './webhook-sender';
 
@@ -24,8 +27,10 @@ export interface DeliveryExecutorDeps {
   clock: Clock;
   random: () => number;
   settings: { retryScheduleMs: readonly number[]; retryAfterCapMs: number };
-  count: (event: string, labels?: Record<string, string>) => void;
+  metrics: AttemptMetrics & Pick<DispatcherMetrics, 'deferrals' | 'skipped'>;
   log: JsonLogger;
+  /** Where failed durable writes are logged (sampled). */
+  durableLog: SampledLog;
 }
 
 /** A send that failed in a way that counts against the endpoint's breaker (retriable). */
@@ -47,7 +52,7 @@ export class DeliveryExecutor {
     const target = deps.registry.get(job.webhookId);
     if (!target) {
       // Deleted or disabled since the job was created: nothing to deliver, nothing to keep.
-      deps.count('skipped', { reason: 'webhook_gone' });
+      deps.metrics.skipped.inc({ reason: 'webhook_gone' });
       if (job.source === 'retry')
         await this.durably(job, () => deps.retries.complete(job.deliveryId, job.attempt));
       return;
@@ -62,7 +67,7 @@ export class DeliveryExecutor {
     } catch (error) {
       if (error instanceof BreakerOpenError) {
         // Not attempted, so not counted as one: the same attempt waits for the breaker's probe.
-        deps.count('deferred', { reason: 'breaker_open' });
+        deps.metrics.deferrals.inc({ reason: 'breaker_open' });
         const dueAt = new Date(error.retryAt.getTime() + Math.floor(deps.random() * 1_000));
         // The deferral goes on the delivery topic too (health rollups count it); built once, so a
         // rewrite keeps its id and is counted once.
@@ -167,7 +172,14 @@ export class DeliveryExecutor {
       failure_class: failureClassOf(result),
       event_published_at: job.publishedAt,
     };
-    deps.count('attempts', { outcome });
+    countAttempt(deps.metrics, {
+      job,
+      outcome,
+      failureClass: record.failure_class ?? null,
+      durationMs: result.durationMs,
+      startedAt,
+      finishedAt,
+    });
     await this.durably(job, async () => {
       const writes: Promise<void>[] = [deps.recorder.record(record)];
       if (nextAttemptAt)
@@ -184,19 +196,12 @@ export class DeliveryExecutor {
     }
   }
 
-  /** Retries a durable write until it succeeds: an outcome is never dropped, only delayed. */
+  /** Makes a write durable (retried while it can succeed; a refused write is logged, not retried). */
   private async durably(job: DeliveryJob, write: () => Promise<void>): Promise<void> {
-    for (let wait = 200; ; wait = Math.min(wait * 2, 10_000)) {
-      try {
-        return await write();
-      } catch (error) {
-        this.deps.log.warnWith('durable write failed; retrying', {
-          delivery_id: job.deliveryId,
-          error: (error as Error).message,
-          retry_in_ms: wait,
-        });
-        await new Promise((resolve) => setTimeout(resolve, wait));
-      }
-    }
+    await writeDurably(write, {
+      log: this.deps.durableLog,
+      what: 'delivery_outcome',
+      fields: { delivery_id: job.deliveryId, webhook_id: job.webhookId },
+    });
   }
 }

@@ -2,15 +2,18 @@
 // webhooks subscribed to its type in the in-memory registry (no database query per event), and
 // queue one job per webhook on that endpoint's lane. `done` fires when every job is durable.
 import { decodeEventRecord, type EventType } from '@vowchat/events';
+import type { SampledLog } from '@vowchat/platform';
 import type { RecordSink, TakenRecord } from '../consumer/event-stream.server';
 import type { DeadLetters } from '../dead-letter/dead-letters';
 import type { DeliveryRecorder } from '../outcomes/delivery-recorder';
 import type { WebhookTarget } from '../registry/webhook-target';
 import type { RetryStore } from '../retry/retry-store';
+import type { DispatcherMetrics } from '../metrics/dispatcher-metrics';
 import type { Clock } from '../tokens';
 import { deferralRecord, deliveryIdOf, publishedAtOf, type DeliveryJob } from './delivery-job';
 import type { DeliveryExecutor } from './delivery-executor';
 import { EndpointQueues } from './endpoint-queues';
+import { writeDurably } from './until-durable';
 
 export interface QueuedJob {
   job: DeliveryJob;
@@ -26,7 +29,9 @@ export interface DeliveryPipelineDeps {
   recorder: Pick<DeliveryRecorder, 'record'>;
   clock: Clock;
   settings: { endpointConcurrency: number; endpointQueueCap: number; overflowDelayMs: number };
-  count: (event: string, labels?: Record<string, string>) => void;
+  metrics: Pick<DispatcherMetrics, 'eventsConsumed' | 'deadLetters' | 'deferrals'>;
+  /** Where failed durable writes are logged (sampled). */
+  log: SampledLog;
 }
 
 export class DeliveryPipeline implements RecordSink {
@@ -47,12 +52,11 @@ export class DeliveryPipeline implements RecordSink {
     const decoded = decodeEventRecord(record);
     const now = this.deps.clock.now();
     if (!decoded.ok) {
-      this.deps.count('dead_lettered');
-      void this.untilDurable(() => this.deps.deadLetters.send(record, decoded.reason, now)).then(done);
+      void this.deadLetter(record, decoded.reason, now).then(done);
       return;
     }
     const targets = this.deps.registry.matching(decoded.event.account.id, decoded.type, now);
-    this.deps.count('events', { type: decoded.type });
+    this.deps.metrics.eventsConsumed.inc({ event_type: decoded.type });
     if (targets.length === 0) return done();
     const publishedAt = publishedAtOf(record.timestamp);
     let remaining = targets.length;
@@ -80,25 +84,28 @@ export class DeliveryPipeline implements RecordSink {
   /** Queues a job on its endpoint's lane; when the lane is full the job is deferred to the retry store. */
   submit(job: DeliveryJob, durable: () => void): void {
     if (this.queues.offer(job.webhookId, { job, durable })) return;
-    this.deps.count('deferred', { reason: 'endpoint_queue_full' });
+    this.deps.metrics.deferrals.inc({ reason: 'endpoint_queue_full' });
     const now = this.deps.clock.now();
     const dueAt = new Date(now.getTime() + this.deps.settings.overflowDelayMs);
     const deferral = deferralRecord(job, 'endpoint_queue_full', now);
-    void this.untilDurable(async () => {
-      await Promise.all([
-        this.deps.retries.schedule({ ...job, source: 'retry' }, dueAt),
-        this.deps.recorder.record(deferral),
-      ]);
-    }).then(durable);
+    void writeDurably(
+      async () => {
+        await Promise.all([
+          this.deps.retries.schedule({ ...job, source: 'retry' }, dueAt),
+          this.deps.recorder.record(deferral),
+        ]);
+      },
+      { log: this.deps.log, what: 'deferral', fields: { delivery_id: job.deliveryId } },
+    ).then(durable);
   }
 
-  private async untilDurable(write: () => Promise<void>): Promise<void> {
-    for (let wait = 200; ; wait = Math.min(wait * 2, 10_000)) {
-      try {
-        return await write();
-      } catch {
-        await new Promise((resolve) => setTimeout(resolve, wait));
-      }
-    }
+  /** Dead-letters a record; counted once written. A letter refused even bare is logged, and the stream goes on. */
+  private async deadLetter(record: TakenRecord, reason: string, now: Date): Promise<void> {
+    const written = await writeDurably(() => this.deps.deadLetters.send(record, reason, now), {
+      log: this.deps.log,
+      what: 'dead_letter',
+      fields: { origin: { topic: record.topic, partition: record.partition, offset: record.offset } },
+    });
+    if (written) this.deps.metrics.deadLetters.inc();
   }
 }

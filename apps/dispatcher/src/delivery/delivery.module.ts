@@ -1,23 +1,26 @@
 // Wires the delivery path: consumer edge → pipeline → endpoint lanes → executor (breaker, HTTP,
-// classification) → delivery topic + retry store. Construction is plain code; Nest only provides
-// the adapters and runs the ordered start-up and shutdown in DeliveryRuntime.
+// classification) → delivery topic + retry store. Each component is its own provider, built by a
+// small factory from exactly what it uses; DeliveryRuntime only runs the ordered start-up and
+// shutdown. Metrics come typed from DispatcherMetricsModule; gauges are registered by MetricsModule.
 import {
   Inject,
   Injectable,
   Module,
   type OnApplicationBootstrap,
   type OnModuleDestroy,
+  type Provider,
 } from '@nestjs/common';
 import type { Kafka } from 'kafkajs';
 import { DataSource } from 'typeorm';
 import { eventTopics } from '@vowchat/events';
-import type { JsonLogger } from '@vowchat/platform';
+import { SampledLog, type JsonLogger } from '@vowchat/platform';
 import { EndpointBreakers } from '../circuit/endpoint-breakers';
 import type { DispatcherConfig } from '../config';
 import { EventStreamServer } from '../consumer/event-stream.server';
 import { DeadLetters } from '../dead-letter/dead-letters';
 import { BatchingProducer } from '../kafka/batching-producer';
-import { Metrics } from '../metrics/metrics';
+import { DispatcherMetrics } from '../metrics/dispatcher-metrics';
+import { DispatcherMetricsModule } from '../metrics/dispatcher-metrics.module';
 import { DeliveryRecorder } from '../outcomes/delivery-recorder';
 import { OutcomeProjector } from '../outcomes/outcome-projector';
 import { RegistryModule } from '../registry/registry.module';
@@ -27,150 +30,227 @@ import { RetryStore } from '../retry/retry-store';
 import { CLOCK, DISPATCHER_CONFIG, KAFKA, LOGGER, type Clock } from '../tokens';
 import { WebhooksApiModule } from '../webhooks-api/webhooks-api.module';
 import { WebhooksService } from '../webhooks-api/webhooks.service';
+import { BreakerChanges } from './breaker-changes';
 import { DeliveryExecutor } from './delivery-executor';
 import { DeliveryPipeline } from './delivery-pipeline';
 import { WebhookSender } from './webhook-sender';
 
+/** The delivery path's logger (component: delivery). */
+export const DELIVERY_LOG = Symbol('DELIVERY_LOG');
+
+/** The consumer group of the outcome projector: the dispatcher's group with a suffix. */
+export function projectorGroupId(config: DispatcherConfig): string {
+  return `${config.kafka.groupId}-projector`;
+}
+
+const providers: Provider[] = [
+  {
+    provide: DELIVERY_LOG,
+    useFactory: (logger: JsonLogger) => logger.child({ component: 'delivery' }),
+    inject: [LOGGER],
+  },
+  {
+    provide: SampledLog,
+    // Warnings that repeat per record (dead letters, failed writes) are counted, not printed each time.
+    useFactory: (log: JsonLogger) => new SampledLog(log),
+    inject: [DELIVERY_LOG],
+  },
+  {
+    provide: BatchingProducer,
+    useFactory: (config: DispatcherConfig, kafka: Kafka, log: JsonLogger) =>
+      new BatchingProducer(kafka, { topics: [config.topics.deliveries, config.topics.deadLetter], log }),
+    inject: [DISPATCHER_CONFIG, KAFKA, DELIVERY_LOG],
+  },
+  {
+    provide: DeliveryRecorder,
+    useFactory: (config: DispatcherConfig, producer: BatchingProducer) =>
+      new DeliveryRecorder(producer, config.topics.deliveries),
+    inject: [DISPATCHER_CONFIG, BatchingProducer],
+  },
+  {
+    provide: DeadLetters,
+    useFactory: (config: DispatcherConfig, producer: BatchingProducer, sampled: SampledLog) =>
+      new DeadLetters(producer, config.topics.deadLetter, sampled),
+    inject: [DISPATCHER_CONFIG, BatchingProducer, SampledLog],
+  },
+  {
+    provide: BreakerChanges,
+    useFactory: (recorder: DeliveryRecorder, metrics: DispatcherMetrics, clock: Clock, log: JsonLogger) =>
+      new BreakerChanges({ recorder, metrics, clock, log }),
+    inject: [DeliveryRecorder, DispatcherMetrics, CLOCK, DELIVERY_LOG],
+  },
+  {
+    provide: EndpointBreakers,
+    useFactory: (config: DispatcherConfig, changes: BreakerChanges) =>
+      new EndpointBreakers(config.breaker, (change) => changes.onChange(change)),
+    inject: [DISPATCHER_CONFIG, BreakerChanges],
+  },
+  {
+    provide: WebhookSender,
+    useFactory: ({ delivery, allowInsecureUrls }: DispatcherConfig) =>
+      new WebhookSender({
+        timeoutMs: delivery.timeoutMs,
+        responseBodyCap: delivery.responseBodyCap,
+        allowInsecure: allowInsecureUrls,
+      }),
+    inject: [DISPATCHER_CONFIG],
+  },
+  {
+    provide: DeliveryExecutor,
+    useFactory: (
+      config: DispatcherConfig,
+      registry: WebhookRegistry,
+      sender: WebhookSender,
+      breakers: EndpointBreakers,
+      retries: RetryStore,
+      recorder: DeliveryRecorder,
+      webhooks: WebhooksService,
+      metrics: DispatcherMetrics,
+      clock: Clock,
+      log: JsonLogger,
+      sampled: SampledLog,
+    ) =>
+      new DeliveryExecutor({
+        registry,
+        sender,
+        breakers,
+        retries,
+        recorder,
+        disableGone: async (webhookId, reason) => {
+          log.warnWith('disabling webhook', { webhook_id: webhookId, reason });
+          await webhooks.setEnabled(webhookId, false, reason);
+        },
+        clock,
+        random: Math.random,
+        settings: config.delivery,
+        metrics,
+        log,
+        durableLog: sampled,
+      }),
+    inject: [
+      DISPATCHER_CONFIG,
+      WebhookRegistry,
+      WebhookSender,
+      EndpointBreakers,
+      RetryStore,
+      DeliveryRecorder,
+      WebhooksService,
+      DispatcherMetrics,
+      CLOCK,
+      DELIVERY_LOG,
+      SampledLog,
+    ],
+  },
+  {
+    provide: DeliveryPipeline,
+    useFactory: (
+      config: DispatcherConfig,
+      registry: WebhookRegistry,
+      executor: DeliveryExecutor,
+      deadLetters: DeadLetters,
+      recorder: DeliveryRecorder,
+      retries: RetryStore,
+      metrics: DispatcherMetrics,
+      clock: Clock,
+      sampled: SampledLog,
+    ) =>
+      new DeliveryPipeline({
+        log: sampled,
+        registry,
+        executor,
+        deadLetters,
+        recorder,
+        retries,
+        clock,
+        settings: { ...config.delivery, overflowDelayMs: 1_000 },
+        metrics,
+      }),
+    inject: [
+      DISPATCHER_CONFIG,
+      WebhookRegistry,
+      DeliveryExecutor,
+      DeadLetters,
+      DeliveryRecorder,
+      RetryStore,
+      DispatcherMetrics,
+      CLOCK,
+      SampledLog,
+    ],
+  },
+  {
+    provide: RetryPoller,
+    useFactory: (
+      { delivery }: DispatcherConfig,
+      retries: RetryStore,
+      pipeline: DeliveryPipeline,
+      clock: Clock,
+      log: JsonLogger,
+    ) =>
+      new RetryPoller({
+        store: retries,
+        submit: (job, durable) => pipeline.submit(job, durable),
+        queued: () => pipeline.queues.waiting,
+        clock,
+        log,
+        settings: {
+          pollMs: delivery.retryPollMs,
+          batch: 500,
+          leaseMs: Math.max(3 * delivery.timeoutMs, 15_000),
+          maxQueued: delivery.partitionBufferCap * 4,
+        },
+      }),
+    inject: [DISPATCHER_CONFIG, RetryStore, DeliveryPipeline, CLOCK, DELIVERY_LOG],
+  },
+  {
+    provide: EventStreamServer,
+    useFactory: (config: DispatcherConfig, kafka: Kafka, pipeline: DeliveryPipeline, logger: JsonLogger) =>
+      new EventStreamServer(
+        kafka,
+        {
+          groupId: config.kafka.groupId,
+          topics: eventTopics(config.topics),
+          partitionBufferCap: config.delivery.partitionBufferCap,
+          bufferBytesCap: config.delivery.bufferBytesCap,
+          sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+        },
+        pipeline,
+        logger.child({ component: 'consumer' }),
+      ),
+    inject: [DISPATCHER_CONFIG, KAFKA, DeliveryPipeline, LOGGER],
+  },
+  {
+    provide: OutcomeProjector,
+    useFactory: (config: DispatcherConfig, kafka: Kafka, dataSource: DataSource, logger: JsonLogger) =>
+      new OutcomeProjector({
+        kafka,
+        dataSource,
+        topic: config.topics.deliveries,
+        groupId: projectorGroupId(config),
+        sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+        rawRetentionMs: config.healthRetention.rawDays * 86_400_000,
+        log: logger.child({ component: 'projector' }),
+      }),
+    inject: [DISPATCHER_CONFIG, KAFKA, DataSource, LOGGER],
+  },
+];
+
+/** The ordered start-up and shutdown of the delivery path (and its components, for callers that need one). */
 @Injectable()
 export class DeliveryRuntime implements OnApplicationBootstrap, OnModuleDestroy {
-  readonly producer: BatchingProducer;
-  readonly recorder: DeliveryRecorder;
-  readonly breakers: EndpointBreakers;
-  readonly sender: WebhookSender;
-  readonly pipeline: DeliveryPipeline;
-  readonly poller: RetryPoller;
-  readonly server: EventStreamServer;
-  readonly projector: OutcomeProjector;
-  private readonly log: JsonLogger;
   private stopped = false;
 
   constructor(
-    @Inject(DISPATCHER_CONFIG) config: DispatcherConfig,
-    @Inject(KAFKA) kafka: Kafka,
-    @Inject(LOGGER) logger: JsonLogger,
-    @Inject(CLOCK) clock: Clock,
-    @Inject(DataSource) dataSource: DataSource,
+    @Inject(BatchingProducer) readonly producer: BatchingProducer,
+    @Inject(DeliveryRecorder) readonly recorder: DeliveryRecorder,
+    @Inject(EndpointBreakers) readonly breakers: EndpointBreakers,
+    @Inject(WebhookSender) readonly sender: WebhookSender,
+    @Inject(DeliveryPipeline) readonly pipeline: DeliveryPipeline,
+    @Inject(RetryPoller) readonly poller: RetryPoller,
+    @Inject(EventStreamServer) readonly server: EventStreamServer,
+    @Inject(OutcomeProjector) readonly projector: OutcomeProjector,
     @Inject(RetryStore) readonly retries: RetryStore,
-    @Inject(Metrics) readonly metrics: Metrics,
     @Inject(WebhookRegistry) private readonly registry: WebhookRegistry,
-    @Inject(WebhooksService) webhooks: WebhooksService,
-  ) {
-    this.log = logger.child({ component: 'delivery' });
-    const { delivery, topics } = config;
-    const count = countersFor(metrics);
-    this.producer = new BatchingProducer(kafka);
-    this.recorder = new DeliveryRecorder(this.producer, topics.deliveries);
-    this.breakers = new EndpointBreakers(config.breaker, (change) => {
-      const at = clock.now().toISOString();
-      this.log.info('circuit breaker state changed', {
-        webhook_id: change.webhookId,
-        account_id: change.accountId,
-        state: change.state,
-      });
-      count('breaker_transitions', { state: change.state });
-      void this.recorder
-        .record({
-          kind: 'breaker_state',
-          webhook_id: change.webhookId,
-          account_id: change.accountId,
-          state: change.state,
-          at,
-        })
-        .catch((error: Error) =>
-          this.log.warnWith('breaker state record not published', { error: error.message }),
-        );
-    });
-    this.sender = new WebhookSender({
-      timeoutMs: delivery.timeoutMs,
-      responseBodyCap: delivery.responseBodyCap,
-      allowInsecure: config.allowInsecureUrls,
-    });
-    const executor = new DeliveryExecutor({
-      registry,
-      sender: this.sender,
-      breakers: this.breakers,
-      retries,
-      recorder: this.recorder,
-      disableGone: async (webhookId, reason) => {
-        this.log.warnWith('disabling webhook', { webhook_id: webhookId, reason });
-        await webhooks.setEnabled(webhookId, false, reason);
-      },
-      clock,
-      random: Math.random,
-      settings: delivery,
-      count,
-      log: this.log,
-    });
-    this.pipeline = new DeliveryPipeline({
-      registry,
-      executor,
-      deadLetters: new DeadLetters(this.producer, topics.deadLetter, this.log),
-      recorder: this.recorder,
-      retries,
-      clock,
-      settings: { ...delivery, overflowDelayMs: 1_000 },
-      count,
-    });
-    this.poller = new RetryPoller({
-      store: retries,
-      submit: (job, durable) => this.pipeline.submit(job, durable),
-      queued: () => this.pipeline.queues.waiting,
-      clock,
-      log: this.log,
-      settings: {
-        pollMs: delivery.retryPollMs,
-        batch: 500,
-        leaseMs: Math.max(3 * delivery.timeoutMs, 15_000),
-        maxQueued: delivery.partitionBufferCap * 4,
-      },
-    });
-    this.server = new EventStreamServer(
-      kafka,
-      {
-        groupId: config.kafka.groupId,
-        topics: eventTopics(topics),
-        partitionBufferCap: delivery.partitionBufferCap,
-        sessionTimeoutMs: config.kafka.sessionTimeoutMs,
-      },
-      this.pipeline,
-      logger.child({ component: 'consumer' }),
-    );
-    this.projector = new OutcomeProjector({
-      kafka,
-      dataSource,
-      topic: topics.deliveries,
-      groupId: `${config.kafka.groupId}-projector`,
-      rawRetentionMs: config.healthRetention.rawDays * 86_400_000,
-      sessionTimeoutMs: config.kafka.sessionTimeoutMs,
-      log: logger.child({ component: 'projector' }),
-    });
-    metrics.gauge(
-      'vowchat_delivery_in_flight_records',
-      'Consumed records whose deliveries are not yet durable',
-      () => this.server.inFlight,
-    );
-    metrics.gauge(
-      'vowchat_delivery_paused_partitions',
-      'Partitions paused for back-pressure',
-      () => this.server.pausedPartitions,
-    );
-    metrics.gauge(
-      'vowchat_delivery_jobs_waiting',
-      'Delivery jobs waiting in endpoint lanes',
-      () => this.pipeline.queues.waiting,
-    );
-    metrics.gauge('vowchat_delivery_jobs_active', 'Requests in flight', () => this.pipeline.queues.active);
-    metrics.gauge(
-      'vowchat_breakers_open',
-      'Endpoint breakers open or half-open',
-      () => this.breakers.openCount,
-    );
-    metrics.gauge(
-      'vowchat_registry_webhooks',
-      'Webhooks held in the in-memory registry',
-      () => this.registry.size,
-    );
-  }
+  ) {}
 
   async onApplicationBootstrap(): Promise<void> {
     await this.producer.connect();
@@ -200,31 +280,17 @@ export class DeliveryRuntime implements OnApplicationBootstrap, OnModuleDestroy 
   }
 }
 
-/** Maps the delivery path's counting calls onto named Prometheus counters. */
-function countersFor(metrics: Metrics): (event: string, labels?: Record<string, string>) => void {
-  const counters: Record<string, (labels?: Record<string, string>) => void> = {
-    events: metrics.counter('vowchat_events_consumed_total', 'Valid events consumed, by type'),
-    attempts: metrics.counter('vowchat_delivery_attempts_total', 'Delivery attempts, by outcome'),
-    deferred: metrics.counter(
-      'vowchat_deliveries_deferred_total',
-      'Deliveries deferred without an attempt, by reason',
-    ),
-    skipped: metrics.counter(
-      'vowchat_deliveries_skipped_total',
-      'Deliveries dropped because their webhook is gone, by reason',
-    ),
-    dead_lettered: metrics.counter('vowchat_dead_letters_total', 'Records sent to the dead-letter topic'),
-    breaker_transitions: metrics.counter(
-      'vowchat_breaker_transitions_total',
-      'Circuit breaker state changes, by new state',
-    ),
-  };
-  return (event, labels) => counters[event]?.(labels);
-}
-
 @Module({
-  imports: [RegistryModule, WebhooksApiModule],
-  providers: [DeliveryRuntime, { provide: Metrics, useFactory: () => new Metrics() }],
-  exports: [DeliveryRuntime, Metrics],
+  imports: [RegistryModule, WebhooksApiModule, DispatcherMetricsModule],
+  providers: [...providers, DeliveryRuntime],
+  exports: [
+    DeliveryRuntime,
+    EventStreamServer,
+    DeliveryPipeline,
+    EndpointBreakers,
+    OutcomeProjector,
+    DeliveryRecorder,
+    DispatcherMetricsModule,
+  ],
 })
 export class DeliveryModule {}

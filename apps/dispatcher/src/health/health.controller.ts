@@ -1,19 +1,28 @@
-// Liveness and metrics for SREs: GET /health (JSON) and GET /metrics (Prometheus text).
-import { Controller, Get, Header, Inject } from '@nestjs/common';
+// Probes for orchestrators and SREs, unauthenticated on purpose. GET /health/live: the process
+// serves (restart it when this fails). GET /health/ready: it can do its work (take it out of
+// rotation, page someone, but do not restart it): 503 naming the failed checks otherwise
+// (terminus's body). GET /health: liveness with a few live figures, as before (scripts and tests
+// wait on it at start-up, so it must not fail for a lagging projector).
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
+import type { Response } from 'express';
+import { healthAnswer } from '@vowchat/platform';
 import { DeliveryRuntime } from '../delivery/delivery.module';
-import { Metrics } from '../metrics/metrics';
 import { WebhookRegistry } from '../registry/webhook.registry';
+import { DispatcherReadiness } from './dispatcher-readiness';
 
-@Controller()
+@Controller('health')
 export class HealthController {
   constructor(
     @Inject(DeliveryRuntime) private readonly runtime: DeliveryRuntime,
     @Inject(WebhookRegistry) private readonly registry: WebhookRegistry,
-    @Inject(Metrics) private readonly metrics: Metrics,
+    @Inject(HealthCheckService) private readonly health: HealthCheckService,
+    @Inject(HealthIndicatorService) private readonly indicators: HealthIndicatorService,
+    @Inject(DispatcherReadiness) private readonly readiness: DispatcherReadiness,
   ) {}
 
-  @Get('health')
-  health() {
+  @Get()
+  summary() {
     return {
       status: 'ok',
       webhooks: this.registry.size,
@@ -24,9 +33,19 @@ export class HealthController {
     };
   }
 
-  @Get('metrics')
-  @Header('content-type', 'text/plain; version=0.0.4')
-  render(): string {
-    return this.metrics.render();
+  @Get('live')
+  live(@Res({ passthrough: true }) response: Response) {
+    return healthAnswer(
+      () =>
+        this.health.check([
+          () => this.indicators.check('process').up({ uptime_seconds: Math.round(process.uptime()) }),
+        ]),
+      response,
+    );
+  }
+
+  @Get('ready')
+  ready(@Res({ passthrough: true }) response: Response) {
+    return healthAnswer(() => this.health.check(this.readiness.checks()), response);
   }
 }

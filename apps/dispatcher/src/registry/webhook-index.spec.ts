@@ -134,4 +134,17 @@ describe('WebhookIndex', () => {
     index.apply(deleteChange({ id: 'w1', accountId: 11, version: 1 }));
     expect(index.size).toBe(1);
   });
+
+  it('counts disabled webhooks through disable, re-enable and delete', () => {
+    const index = new WebhookIndex();
+    index.apply(upsertChange(webhook({ id: 'w1', enabled: false })));
+    index.apply(upsertChange(webhook({ id: 'w2' })));
+    expect(index.disabledCount).toBe(1);
+    index.apply(upsertChange(webhook({ id: 'w2', version: 2, enabled: false })));
+    expect(index.disabledCount).toBe(2);
+    index.apply(upsertChange(webhook({ id: 'w1', version: 2, enabled: true })));
+    expect(index.disabledCount).toBe(1);
+    index.apply(deleteChange({ id: 'w2', accountId: 11, version: 3 }));
+    expect(index.disabledCount).toBe(0);
+  });
 });

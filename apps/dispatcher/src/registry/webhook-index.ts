@@ -31,6 +31,7 @@ export class WebhookIndex {
   /** Enabled webhooks only, so matching walks nothing it would skip. */
   private readonly byAccount = new Map<number, Map<string, Entry>>();
   private live = 0;
+  private disabled = 0;
 
   /** Applies `change` when it is newer than what is held; returns whether it was applied. */
   apply(change: WebhookChange): boolean {
@@ -41,6 +42,7 @@ export class WebhookIndex {
     if (held?.live) {
       this.unlist(id, held.live.accountId);
       this.live--;
+      if (!held.live.enabled) this.disabled--;
     }
     const entry: Entry =
       change.kind === 'upsert' ? { version, live: liveEntry(change.webhook) } : { version, live: null };
@@ -48,6 +50,7 @@ export class WebhookIndex {
     if (entry.live) {
       this.live++;
       if (entry.live.enabled) this.list(id, entry.live.accountId, entry);
+      else this.disabled++;
     }
     return true;
   }
@@ -79,6 +82,11 @@ export class WebhookIndex {
   /** Live webhooks held, enabled or not. */
   get size(): number {
     return this.live;
+  }
+
+  /** Live webhooks held that are disabled. */
+  get disabledCount(): number {
+    return this.disabled;
   }
 
   private list(id: string, accountId: number, entry: Entry): void {

@@ -40,6 +40,11 @@ export class WebhookRegistry {
     return this.index.size;
   }
 
+  /** Live webhooks held that are disabled (a gauge). */
+  get disabledCount(): number {
+    return this.index.disabledCount;
+  }
+
   /** Resolves once every webhook has been loaded from Postgres: consume events only after this. */
   whenLoaded(): Promise<void> {
     return this.loaded;

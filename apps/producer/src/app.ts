@@ -4,6 +4,8 @@ import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { JsonLogger } from '@vowchat/platform';
 import type { ProducerConfig } from './config';
 import { ApiExceptionFilter } from './http/api-exception.filter';
+import { countRefusals } from './metrics/count-refusals.middleware';
+import { ProducerMetrics } from './metrics/producer-metrics';
 import { ProducerModule } from './producer.module';
 
 /** Creates the app, ensures the event topics exist and connects the publisher; throws if Kafka is down. */
@@ -19,6 +21,8 @@ export async function createProducerApp(
     abortOnError: false,
   });
   app.disable('x-powered-by');
+  // Before the body parser, so a refusal decided there (413) is counted too.
+  app.use(countRefusals(app.get(ProducerMetrics)));
   app.useBodyParser('raw', { type: () => true, limit: config.maxBodyBytes });
   app.useGlobalFilters(new ApiExceptionFilter(logger, config.maxBodyBytes));
   app.enableShutdownHooks();

@@ -5,7 +5,7 @@ import { EventPublisher, eventTopics } from '@vowchat/events';
 import { API_TOKEN, createKafka, ensureTopics, type JsonLogger } from '@vowchat/platform';
 import type { ProducerConfig } from './config';
 import { EventsController } from './events-api/events.controller';
-import { HealthController } from './health/health.controller';
+import { ObservabilityModule } from './metrics/observability.module';
 import { EVENT_PUBLISHER, LOGGER, PRODUCER_CONFIG } from './tokens';
 
 @Module({})
@@ -15,7 +15,8 @@ export class ProducerModule implements OnApplicationShutdown {
   static forRoot(config: ProducerConfig, logger: JsonLogger): DynamicModule {
     return {
       module: ProducerModule,
-      controllers: [EventsController, HealthController],
+      imports: [ObservabilityModule.forRoot(config)],
+      controllers: [EventsController],
       providers: [
         { provide: PRODUCER_CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },

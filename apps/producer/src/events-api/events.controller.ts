@@ -5,6 +5,7 @@ import { EventTooLargeError, type PublishedEvent, type VowChatEvent } from '@vow
 import { ApiTokenGuard, type JsonLogger } from '@vowchat/platform';
 import type { ProducerConfig } from '../config';
 import { ApiError } from '../http/api-error';
+import { ProducerMetrics } from '../metrics/producer-metrics';
 import { eventTooLargeResponse } from '../publishing/event-too-large';
 import { EVENT_PUBLISHER, LOGGER, PRODUCER_CONFIG, type EventSink } from '../tokens';
 import { parseBatchRequest, parseEventRequest, type RawBody } from './ingest-request';
@@ -24,6 +25,7 @@ export class EventsController {
     @Inject(EVENT_PUBLISHER) private readonly sink: EventSink,
     @Inject(PRODUCER_CONFIG) private readonly config: ProducerConfig,
     @Inject(LOGGER) private readonly logger: JsonLogger,
+    @Inject(ProducerMetrics) private readonly metrics: Pick<ProducerMetrics, 'timePublish'>,
   ) {}
 
   @Post()
@@ -52,7 +54,7 @@ export class EventsController {
   private async publish(events: VowChatEvent[], batch: boolean): Promise<PublishedEventView[]> {
     let published: PublishedEvent[];
     try {
-      published = await this.sink.publishMany(events);
+      published = await this.metrics.timePublish(events, () => this.sink.publishMany(events));
     } catch (error) {
       // Refused before anything was sent: the event cannot fit on its topic, now or later.
       if (error instanceof EventTooLargeError) throw new ApiError(eventTooLargeResponse(error, batch));

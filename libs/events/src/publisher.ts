@@ -1,18 +1,12 @@
 // The typed publisher a backend service embeds. It owns no connection: hand it a kafkajs Kafka
 // client and it creates one idempotent producer (acks from all in-sync replicas).
-import {
-  ConfigResourceTypes,
-  Partitioners,
-  type Admin,
-  type Kafka,
-  type PartitionMetadata,
-  type Producer,
-} from 'kafkajs';
+import { Partitioners, type Admin, type Kafka, type PartitionMetadata, type Producer } from 'kafkajs';
 import { newEventId } from './event-id';
 import { jsonDepthProblem, MAX_EVENT_DEPTH } from './json-depth';
 import type { VowChatEvent } from './payloads';
 import { toEventMessage, type EventMessage } from './record';
 import { batchCapacity, chunkByPartitionBytes, DEFAULT_MAX_MESSAGE_BYTES, recordBytes } from './record-size';
+import { readMaxMessageBytes } from './topic-limits';
 import { DEFAULT_TOPICS, eventTopics, topicFor, type TopicNames } from './topics';
 import { describeProblems, validateEvent } from './validation';
 
@@ -245,25 +239,8 @@ export class EventPublisher {
 
   /** Reads max.message.bytes of the event topics; the broker's default when it cannot be read. */
   private async readTopicLimits(): Promise<void> {
-    const topics = eventTopics(this.topics);
-    try {
-      const { resources } = await this.admin.describeConfigs({
-        includeSynonyms: false,
-        resources: topics.map((name) => ({
-          type: ConfigResourceTypes.TOPIC,
-          name,
-          configNames: ['max.message.bytes'],
-        })),
-      });
-      for (const resource of resources) {
-        const entry = resource.configEntries.find((e) => e.configName === 'max.message.bytes');
-        const value = Number(entry?.configValue);
-        if (resource.errorCode === 0 && Number.isSafeInteger(value) && value > 0)
-          this.maxMessageBytesByTopic.set(resource.resourceName, value);
-      }
-    } catch {
-      // An older broker or missing rights: the default below still protects a default broker.
-    }
+    const limits = await readMaxMessageBytes(this.admin, eventTopics(this.topics));
+    for (const [topic, bytes] of limits) this.maxMessageBytesByTopic.set(topic, bytes);
   }
 
   private maxMessageBytesOf(topic: string): number {

@@ -372,7 +372,7 @@ describe('health API on rollup rows', () => {
       ],
     });
     expect((await get('/api/v1/accounts/1/health?window=1y')).status).toBe(400);
-    expect((await get('/api/v1/operator/health?limit=0')).body.problems).toEqual([
+    expect((await get<{ problems: unknown[] }>('/api/v1/operator/health?limit=0')).body.problems).toEqual([
       { field: 'limit', message: 'limit must be an integer from 1 to 200, got "0"' },
     ]);
     expect((await get('/api/v1/accounts/x/health')).status).toBe(400);

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { ConfigError } from '@vowchat/platform';
 import { KAFKA_BROKERS } from '../test/support/infra';
 import { loadBenchConfig, type BenchConfig } from './bench-config';
+import { healthApiScenario, healthApiTable, type HealthApiResult } from './health-api';
 import { log } from './progress';
 import {
   deadEndpointScenario,
@@ -28,6 +29,7 @@ interface Results {
   repeated?: RepeatedSummary;
   slow?: PreloadedResult;
   paced?: PacedResult;
+  healthApi?: HealthApiResult;
 }
 
 /** Medians over the rounds: on a shared machine one run of a scenario moves by ±15 %. */
@@ -77,6 +79,10 @@ async function main(): Promise<void> {
   if (wants('paced')) {
     results.paced = await pacedScenario(config);
     print(pacedTable(results.paced));
+  }
+  if (wants('health-api')) {
+    results.healthApi = await healthApiScenario();
+    print(healthApiTable(results.healthApi));
   }
   const file = writeResults(config, startedAt, results);
   log(`benchmark done in ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s; results in ${file}`);

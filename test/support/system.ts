@@ -3,6 +3,7 @@
 // gets its own topics, consumer group and Postgres schema.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
+import { closeSync, openSync } from 'node:fs';
 import { join } from 'node:path';
 import packageJson from '../../package.json';
 import type { INestApplication } from '@nestjs/common';
@@ -94,15 +95,22 @@ export interface SpawnedDispatcher extends Dispatcher {
 }
 
 /** A dispatcher as a child process from the build in dist/ (scripts/test.sh builds it first). */
-export async function spawnDispatcher(env: Record<string, string>, port: number): Promise<SpawnedDispatcher> {
+export async function spawnDispatcher(
+  env: Record<string, string>,
+  port: number,
+  { logFile }: { logFile?: string } = {},
+): Promise<SpawnedDispatcher> {
   // The node command of package.json's start:dispatcher (flags included), without npm in between,
   // so a SIGKILL reaches the dispatcher itself.
   const [, ...args] = packageJson.scripts['start:dispatcher'].split(' ');
+  const logFd = logFile ? openSync(logFile, 'a') : undefined;
   const child = spawn(process.execPath, args, {
     cwd: join(__dirname, '../..'),
     env: { ...process.env, ...env, PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'pipe'],
+    // Its log goes to a file when asked (a test reads it, or shows it when it fails), else nowhere.
+    stdio: ['ignore', logFd ?? 'ignore', 'pipe'],
   });
+  if (logFd !== undefined) closeSync(logFd); // the child holds its own copy
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   const baseUrl = `http://127.0.0.1:${port}`;

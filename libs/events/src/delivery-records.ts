@@ -42,6 +42,12 @@ export interface AttemptRecord {
   /** The event body, kept on terminal failures so a delivery can be redelivered later. */
   payload: string | null;
   /**
+   * True when the payload was left out because the record would not fit the delivery topic's size
+   * limit with it (an event near the limit): it cannot be redelivered through the API; the event
+   * is still on its own topic.
+   */
+  payload_omitted?: boolean;
+  /**
    * Null when delivered. Absent in records written before it existed: readers derive it from
    * `status_code` and `error` (outcomes/projection-rows.ts).
    */

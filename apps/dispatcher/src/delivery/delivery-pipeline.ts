@@ -41,6 +41,8 @@ export class DeliveryPipeline implements RecordSink {
     this.queues = new EndpointQueues<QueuedJob>({
       concurrency: deps.settings.endpointConcurrency,
       queueCap: deps.settings.endpointQueueCap,
+      // UTF-16 length: close enough to the bytes held, and free to read.
+      sizeOf: ({ job }) => job.body.length,
       run: async ({ job, durable }) => {
         await deps.executor.execute(job);
         durable();

@@ -190,6 +190,7 @@ const providers: Provider[] = [
         store: retries,
         submit: (job, durable) => pipeline.submit(job, durable),
         queued: () => pipeline.queues.waiting,
+        queuedBytes: () => pipeline.queues.waitingBytes,
         clock,
         log,
         settings: {
@@ -197,6 +198,8 @@ const providers: Provider[] = [
           batch: 500,
           leaseMs: Math.max(3 * delivery.timeoutMs, 15_000),
           maxQueued: delivery.partitionBufferCap * 4,
+          // Retries brought back from the store share the heap with fresh events: half the budget.
+          maxQueuedBytes: delivery.bufferBytesCap / 2,
         },
       }),
     inject: [DISPATCHER_CONFIG, RetryStore, DeliveryPipeline, CLOCK, DELIVERY_LOG],

@@ -68,3 +68,22 @@ describe('EndpointQueues', () => {
     expect(ran.sort((a, b) => a - b)).toEqual([...Array(20).keys()]);
   });
 });
+
+describe('EndpointQueues in bytes', () => {
+  it('counts the bytes of waiting jobs, not of running ones', async () => {
+    const gate = deferred();
+    const queues = new EndpointQueues<string>({
+      concurrency: 1,
+      queueCap: 10,
+      run: () => gate.promise,
+      sizeOf: (job) => job.length,
+    });
+    queues.offer('a', 'x'.repeat(100)); // runs at once
+    queues.offer('a', 'y'.repeat(30));
+    queues.offer('b', 'z'.repeat(20)); // another lane: runs at once
+    expect(queues.waitingBytes).toBe(30);
+    gate.resolve();
+    await queues.idle();
+    expect(queues.waitingBytes).toBe(0);
+  });
+});

@@ -8,6 +8,8 @@ export interface EndpointQueuesOptions<J> {
   queueCap: number;
   /** Runs one job; must not reject (failures are outcomes, handled inside). */
   run: (job: J) => Promise<void>;
+  /** A job's size in bytes, for `waitingBytes` (0 without it). */
+  sizeOf?: (job: J) => number;
 }
 
 interface Lane<J> {
@@ -18,6 +20,7 @@ interface Lane<J> {
 export class EndpointQueues<J> {
   private readonly lanes = new Map<string, Lane<J>>();
   private waitingTotal = 0;
+  private waitingBytesTotal = 0;
   private activeTotal = 0;
   private idleWaiters: (() => void)[] = [];
 
@@ -30,6 +33,7 @@ export class EndpointQueues<J> {
     this.lanes.set(endpoint, lane);
     lane.waiting.push(job);
     this.waitingTotal++;
+    this.waitingBytesTotal += this.options.sizeOf?.(job) ?? 0;
     this.pump(endpoint, lane);
     return true;
   }
@@ -42,6 +46,11 @@ export class EndpointQueues<J> {
 
   get waiting(): number {
     return this.waitingTotal;
+  }
+
+  /** Bytes of the jobs waiting (by `sizeOf`). */
+  get waitingBytes(): number {
+    return this.waitingBytesTotal;
   }
 
   get active(): number {
@@ -58,6 +67,7 @@ export class EndpointQueues<J> {
     while (lane.active < this.options.concurrency && lane.waiting.length > 0) {
       const job = lane.waiting.shift()!;
       this.waitingTotal--;
+      this.waitingBytesTotal -= this.options.sizeOf?.(job) ?? 0;
       lane.active++;
       this.activeTotal++;
       void this.options.run(job).finally(() => {

@@ -12,9 +12,11 @@ export interface RetryPollerDeps {
   submit: (job: DeliveryJob, durable: () => void) => void;
   /** Jobs waiting in lanes now; the poller leases nothing while it is at `maxQueued`. */
   queued: () => number;
+  /** Body bytes of the jobs waiting in lanes now; leases stop at `maxQueuedBytes`. */
+  queuedBytes: () => number;
   clock: Clock;
   log: JsonLogger;
-  settings: { pollMs: number; batch: number; leaseMs: number; maxQueued: number };
+  settings: { pollMs: number; batch: number; leaseMs: number; maxQueued: number; maxQueuedBytes: number };
 }
 
 export class RetryPoller {
@@ -51,8 +53,9 @@ export class RetryPoller {
   async pollOnce(): Promise<number> {
     const { settings } = this.deps;
     const room = Math.min(settings.batch, settings.maxQueued - this.deps.queued());
-    if (room <= 0) return 0;
-    const jobs = await this.deps.store.leaseDue(this.deps.clock.now(), room, settings.leaseMs);
+    const roomBytes = settings.maxQueuedBytes - this.deps.queuedBytes();
+    if (room <= 0 || roomBytes <= 0) return 0;
+    const jobs = await this.deps.store.leaseDue(this.deps.clock.now(), room, settings.leaseMs, roomBytes);
     for (const job of jobs) this.deps.submit(job, () => undefined);
     if (jobs.length > 0) this.deps.log.debug('retries due', { count: jobs.length });
     return jobs.length;

@@ -44,16 +44,30 @@ export class RetryStore {
     return this.writes.add({ kind: 'complete', deliveryId, attempt });
   }
 
-  /** Leases up to `limit` due rows for `leaseMs`; an instance that dies lets its leases lapse. */
-  async leaseDue(now: Date, limit: number, leaseMs: number): Promise<DeliveryJob[]> {
+  /**
+   * Leases up to `limit` due rows for `leaseMs`, and no more rows than fit in `maxBytes` of event
+   * bodies (always at least one), so a backlog of large events cannot flood the heap. An instance
+   * that dies lets its leases lapse.
+   */
+  async leaseDue(
+    now: Date,
+    limit: number,
+    leaseMs: number,
+    maxBytes = Number.MAX_SAFE_INTEGER,
+  ): Promise<DeliveryJob[]> {
     const rows = await this.db.query<[RetryRow[], number]>(
-      `UPDATE scheduled_retries SET leased_until = $2
-        WHERE delivery_id IN (
-          SELECT delivery_id FROM scheduled_retries
-           WHERE due_at <= $1 AND (leased_until IS NULL OR leased_until <= $1)
-           ORDER BY due_at LIMIT $3 FOR UPDATE SKIP LOCKED)
-        RETURNING delivery_id, event_id, webhook_id, account_id, event_type, attempt, body, published_at`,
-      [now, new Date(now.getTime() + leaseMs), limit],
+      `WITH candidates AS (
+         SELECT delivery_id, due_at, octet_length(body) AS bytes FROM scheduled_retries
+          WHERE due_at <= $1 AND (leased_until IS NULL OR leased_until <= $1)
+          ORDER BY due_at, delivery_id LIMIT $3 FOR UPDATE SKIP LOCKED),
+       within_budget AS (
+         SELECT delivery_id FROM (
+           SELECT delivery_id, sum(bytes) OVER (ORDER BY due_at, delivery_id) - bytes AS before FROM candidates) c
+          WHERE before < $4)
+       UPDATE scheduled_retries s SET leased_until = $2 FROM within_budget w
+        WHERE s.delivery_id = w.delivery_id
+        RETURNING s.delivery_id, s.event_id, s.webhook_id, s.account_id, s.event_type, s.attempt, s.body, s.published_at`,
+      [now, new Date(now.getTime() + leaseMs), limit, maxBytes],
     );
     return rows[0].map((r) => ({
       deliveryId: r.delivery_id,

@@ -30,6 +30,8 @@ export interface DispatcherConfig {
     partitionBufferCap: number;
     /** Bytes of buffered records, across partitions, before the partitions taking more pause. */
     bufferBytesCap: number;
+    /** How long a partition's watermark may stand still while it holds work before readiness fails. */
+    stallThresholdMs: number;
     /** Delays before attempts 2..n, in ms; attempt 1 is immediate. */
     retryScheduleMs: number[];
     /** Longest Retry-After honoured, in ms. */
@@ -107,6 +109,7 @@ export function loadDispatcherConfig(env: Env = process.env): DispatcherConfig {
       endpointQueueCap: r.int('DELIVERY_ENDPOINT_QUEUE_CAP', 1_000, { min: 1, max: 1_000_000 }),
       partitionBufferCap: r.int('DELIVERY_PARTITION_BUFFER_CAP', 2_000, { min: 1, max: 1_000_000 }),
       bufferBytesCap: r.int('DELIVERY_BUFFER_BYTES', 64 * 1024 * 1024, { min: 1_048_576 }),
+      stallThresholdMs: r.int('DELIVERY_STALL_THRESHOLD_MS', 120_000, { min: 100 }),
       retryScheduleMs: schedule,
       retryAfterCapMs: r.int('RETRY_AFTER_CAP_MS', 3_600_000, { min: 0 }),
       retryPollMs: r.int('RETRY_POLL_MS', 1_000, { min: 10, max: 60_000 }),

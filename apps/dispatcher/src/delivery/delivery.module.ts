@@ -214,6 +214,7 @@ const providers: Provider[] = [
           topics: eventTopics(config.topics),
           partitionBufferCap: config.delivery.partitionBufferCap,
           bufferBytesCap: config.delivery.bufferBytesCap,
+          stallThresholdMs: config.delivery.stallThresholdMs,
           sessionTimeoutMs: config.kafka.sessionTimeoutMs,
         },
         pipeline,

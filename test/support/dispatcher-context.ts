@@ -10,7 +10,7 @@ import { InfrastructureModule } from '../../apps/dispatcher/src/infrastructure.m
 import { RegistryModule } from '../../apps/dispatcher/src/registry/registry.module';
 import { WebhookRegistry } from '../../apps/dispatcher/src/registry/webhook.registry';
 import { WebhooksApiModule } from '../../apps/dispatcher/src/webhooks-api/webhooks-api.module';
-import { WebhooksService } from '../../apps/dispatcher/src/webhooks-api/webhooks.service';
+import { WebhooksService } from '../../apps/dispatcher/src/webhooks/webhooks.service';
 import type { WebhookView, WebhookWithSecretView } from '../../apps/dispatcher/src/webhooks-api/webhook.view';
 import { uniqueName } from './names';
 import { API_TOKEN, dispatcherEnv, dropSchemaAndTopics, newSystemNames } from './system';

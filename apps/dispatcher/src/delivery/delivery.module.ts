@@ -28,8 +28,8 @@ import { WebhookRegistry } from '../registry/webhook.registry';
 import { RetryPoller } from '../retry/retry-poller';
 import { RetryStore } from '../retry/retry-store';
 import { CLOCK, DISPATCHER_CONFIG, KAFKA, LOGGER, type Clock } from '../tokens';
-import { WebhooksApiModule } from '../webhooks-api/webhooks-api.module';
-import { WebhooksService } from '../webhooks-api/webhooks.service';
+import { WebhooksModule } from '../webhooks/webhooks.module';
+import { WebhooksService } from '../webhooks/webhooks.service';
 import { BreakerChanges } from './breaker-changes';
 import { DeliveryExecutor } from './delivery-executor';
 import { DeliveryPipeline } from './delivery-pipeline';
@@ -214,7 +214,6 @@ const providers: Provider[] = [
           topics: eventTopics(config.topics),
           partitionBufferCap: config.delivery.partitionBufferCap,
           bufferBytesCap: config.delivery.bufferBytesCap,
-          stallThresholdMs: config.delivery.stallThresholdMs,
           sessionTimeoutMs: config.kafka.sessionTimeoutMs,
         },
         pipeline,
@@ -285,7 +284,7 @@ export class DeliveryRuntime implements OnApplicationBootstrap, OnModuleDestroy 
 }
 
 @Module({
-  imports: [RegistryModule, WebhooksApiModule, DispatcherMetricsModule],
+  imports: [RegistryModule, WebhooksModule, DispatcherMetricsModule],
   providers: [...providers, DeliveryRuntime],
   exports: [
     DeliveryRuntime,

@@ -1,19 +1,9 @@
 // What the management API accepts. Pure: each problem names the field and says what to send instead.
 import { EVENT_TYPES, isEventType, type EventType, type FieldProblem } from '@vowchat/events';
 import { webhookUrlProblem, type UrlPolicy } from '../security/url-policy';
+import type { CreateWebhookInput, UpdateWebhookInput } from '../webhooks/webhook-edits';
 
-export interface CreateWebhookInput {
-  url: string;
-  subscriptions: EventType[];
-  name: string | null;
-}
-
-export interface UpdateWebhookInput {
-  url?: string;
-  subscriptions?: EventType[];
-  name?: string | null;
-  enabled?: boolean;
-}
+export type { CreateWebhookInput, UpdateWebhookInput } from '../webhooks/webhook-edits';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problems: FieldProblem[] };
 

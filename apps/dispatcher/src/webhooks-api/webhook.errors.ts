@@ -1,38 +1,17 @@
-// What can go wrong with a webhook change, and the HTTP answer each gets. Every body has `error`
+// The HTTP answer each webhook error gets. Every body has `error`
 // (the status text) and `message` (what went wrong and what to do); validation adds `problems`.
 import { type ArgumentsHost, Catch, type ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
 import type { Response } from 'express';
 import type { FieldProblem } from '@vowchat/events';
 
-/** No webhook with that id in that account (another account's webhook is never visible). */
-export class WebhookNotFoundError extends Error {
-  constructor(readonly webhookId: string) {
-    super(`webhook ${webhookId} not found in this account`);
-    this.name = 'WebhookNotFoundError';
-  }
-}
+import {
+  ChangeNotPublishedError,
+  WebhookLimitReachedError,
+  WebhookNotFoundError,
+} from '../webhooks/webhook.errors';
 
-export class WebhookLimitReachedError extends Error {
-  constructor(readonly limit: number) {
-    super(
-      `this account already has ${limit} webhooks, the most it may have; delete one before adding another`,
-    );
-    this.name = 'WebhookLimitReachedError';
-  }
-}
-
-/** The change is saved in Postgres but could not be published to the other instances. */
-export class ChangeNotPublishedError extends Error {
-  constructor(webhookId: string, topic: string, cause: unknown) {
-    super(
-      `webhook ${webhookId} was saved, but the change could not be published to Kafka topic ${topic} ` +
-        `(${(cause as Error)?.message ?? String(cause)}); other dispatcher instances see it after their next ` +
-        `restart or the next change to this webhook: retry the same change once Kafka is reachable`,
-      { cause },
-    );
-    this.name = 'ChangeNotPublishedError';
-  }
-}
+// The domain's errors, re-exported for the HTTP edges that throw or map them.
+export { ChangeNotPublishedError, WebhookLimitReachedError, WebhookNotFoundError };
 
 export function unprocessable(message: string, problems: FieldProblem[]): HttpException {
   return new HttpException(

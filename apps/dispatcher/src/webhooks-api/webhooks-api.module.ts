@@ -1,14 +1,10 @@
-// Webhook management over HTTP. WebhooksService is exported for delivery, which disables a webhook
-// whose endpoint answers 410 Gone.
+// Webhook management over HTTP, on top of the webhook domain (webhooks/).
 import { Module } from '@nestjs/common';
-import { RegistryModule } from '../registry/registry.module';
+import { WebhooksModule } from '../webhooks/webhooks.module';
 import { WebhooksController } from './webhooks.controller';
-import { WebhooksService } from './webhooks.service';
 
 @Module({
-  imports: [RegistryModule],
+  imports: [WebhooksModule],
   controllers: [WebhooksController],
-  providers: [WebhooksService],
-  exports: [WebhooksService],
 })
 export class WebhooksApiModule {}

@@ -33,7 +33,7 @@ import {
   type WebhookView,
   type WebhookWithSecretView,
 } from './webhook.view';
-import { WebhooksService } from './webhooks.service';
+import { WebhooksService } from '../webhooks/webhooks.service';
 
 @Controller('api/v1/accounts/:account_id/webhooks')
 @UseGuards(ApiTokenGuard)

@@ -1,4 +1,5 @@
-// Webhook management. Every change writes Postgres, publishes the change to the compacted webhooks
+// Webhook domain operations (create, change, delete, rotate, enable/disable). The HTTP API, the
+// delivery path (410 Gone) and the endpoint lifecycle (automatic disable) all call these. Every change writes Postgres, publishes the change to the compacted webhooks
 // topic for the other instances, and applies it to this instance's registry before returning, so
 // the very next event this instance consumes already sees it.
 import { randomUUID } from 'node:crypto';
@@ -12,8 +13,8 @@ import { WebhookChangePublisher } from '../registry/webhook-changes.publisher';
 import { WebhookEntity } from '../registry/webhook.entity';
 import { WebhookRegistry } from '../registry/webhook.registry';
 import { WebhookRepository } from '../registry/webhook.repository';
+import type { CreateWebhookInput, UpdateWebhookInput } from './webhook-edits';
 import { ChangeNotPublishedError, WebhookLimitReachedError, WebhookNotFoundError } from './webhook.errors';
-import type { CreateWebhookInput, UpdateWebhookInput } from './webhook-input';
 
 /** Most webhooks one account may have: each event fans out to all of them. */
 export const MAX_WEBHOOKS_PER_ACCOUNT = 100;
@@ -114,7 +115,8 @@ export class WebhooksService {
   }
 
   /**
-   * Enables or disables a webhook whatever its account (delivery disables one that answers 410 Gone).
+   * Enables or disables a webhook whatever its account (delivery disables one that answers 410 Gone,
+   * the endpoint lifecycle one that has failed for too long).
    * Undefined when the webhook no longer exists; no change, and no new version, when it is already
    * in that state.
    */

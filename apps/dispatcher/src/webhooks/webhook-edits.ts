@@ -1,0 +1,16 @@
+// What a webhook change may carry, once its HTTP input has been parsed and checked
+// (webhooks-api/webhook-input.ts parses it; the domain never sees raw input).
+import type { EventType } from '@vowchat/events';
+
+export interface CreateWebhookInput {
+  url: string;
+  subscriptions: EventType[];
+  name: string | null;
+}
+
+export interface UpdateWebhookInput {
+  url?: string;
+  subscriptions?: EventType[];
+  name?: string | null;
+  enabled?: boolean;
+}

@@ -98,4 +98,45 @@ export interface DeferralRecord {
   at: string;
 }
 
-export type DeliveryTopicRecord = AttemptRecord | BreakerStateRecord | WebhookStateRecord | DeferralRecord;
+/**
+ * An endpoint's place in its health lifecycle: failing after consecutive failed attempts, warned
+ * before an automatic disable, disabled (docs/decisions/0010-endpoint-lifecycle.md).
+ */
+export const ENDPOINT_LIFECYCLE_STATES = ['healthy', 'failing', 'disabling_soon', 'disabled'] as const;
+export type EndpointLifecycleState = (typeof ENDPOINT_LIFECYCLE_STATES)[number];
+
+/** The lifecycle's transitions, named as the operational webhooks that announce them. */
+export const LIFECYCLE_TRANSITION_TYPES = [
+  'endpoint.failing',
+  'endpoint.recovered',
+  'endpoint.disabling_soon',
+  'endpoint.disabled',
+] as const;
+export type LifecycleTransitionType = (typeof LIFECYCLE_TRANSITION_TYPES)[number];
+
+/**
+ * One lifecycle transition of one webhook. `transition_id` is derived from the webhook, the type
+ * and the failing episode, so a transition decided twice (a replay, two instances) is one record.
+ */
+export interface EndpointLifecycleRecord {
+  kind: 'endpoint_lifecycle';
+  transition_id: string;
+  type: LifecycleTransitionType;
+  webhook_id: string;
+  account_id: number;
+  /** The state the transition leads to. */
+  state: EndpointLifecycleState;
+  /** The first failed attempt of the current run of failures; null once recovered or re-enabled. */
+  failing_since: string | null;
+  /** When the webhook is (or was to be) disabled automatically; null unless failing. */
+  disable_at: string | null;
+  consecutive_failures: number;
+  last_status_code: number | null;
+  last_error: string | null;
+  /** Why it was disabled (endpoint.disabled only). */
+  reason: string | null;
+  at: string;
+}
+
+export type DeliveryTopicRecord =
+  AttemptRecord | BreakerStateRecord | WebhookStateRecord | DeferralRecord | EndpointLifecycleRecord;

@@ -14,3 +14,4 @@ export * from './signature';
 export * from './delivery-records';
 export * from './examples';
 export * from './topic-limits';
+export * from './operational-events';

@@ -2,8 +2,10 @@
 // rebuild command both call it, so a replay writes exactly what live projection wrote.
 import {
   DEFERRAL_REASONS,
+  ENDPOINT_LIFECYCLE_STATES,
   EVENT_TYPES,
   FAILURE_CLASSES,
+  LIFECYCLE_TRANSITION_TYPES,
   type AttemptOutcome,
   type AttemptRecord,
   type BreakerState,
@@ -60,6 +62,13 @@ export function decodeDeliveryRecord(value: Buffer | string | null): DecodedDeli
       break;
     case 'webhook_state':
       problems.uuid('webhook_id').accountId().bool('enabled').text('reason').time('at');
+      break;
+    case 'endpoint_lifecycle':
+      problems.uuid('transition_id').uuid('webhook_id').accountId();
+      problems.oneOf('type', LIFECYCLE_TRANSITION_TYPES).oneOf('state', ENDPOINT_LIFECYCLE_STATES);
+      problems.timeOrNull('failing_since').timeOrNull('disable_at').int('consecutive_failures', 0, INT4_MAX);
+      problems.intOrNull('last_status_code', 0, INT4_MAX).textOrNull('last_error').textOrNull('reason');
+      problems.time('at');
       break;
     default:
       return { ok: false, reason: `unknown record kind ${JSON.stringify(r.kind)}` };
@@ -119,10 +128,10 @@ export interface DeliveryRow {
 export interface StateEventRow {
   source_partition: number;
   source_offset: string;
-  kind: 'breaker_state' | 'webhook_state';
+  kind: 'breaker_state' | 'webhook_state' | 'endpoint_lifecycle';
   webhook_id: string;
   account_id: number;
-  /** A breaker state, or `enabled` / `disabled`. */
+  /** A breaker state, `enabled` / `disabled`, or a lifecycle state (lifecycle/endpoint-lifecycle.ts). */
   state: string;
   reason: string | null;
   at: Date;
@@ -175,6 +184,20 @@ export function toProjectionRows(records: readonly PositionedRecord[]): Projecti
           account_id: record.account_id,
           state: record.enabled ? 'enabled' : 'disabled',
           reason: clean(record.reason),
+          at: new Date(record.at),
+        });
+        break;
+      case 'endpoint_lifecycle':
+        // The transition is decided (and kept) by the lifecycle (lifecycle/lifecycle.store.ts); this
+        // row is its history beside the other state events, rebuilt with them from the topic.
+        stateEvents.push({
+          source_partition: partition,
+          source_offset: offset,
+          kind: 'endpoint_lifecycle',
+          webhook_id: record.webhook_id,
+          account_id: record.account_id,
+          state: record.state,
+          reason: clean(record.reason === null ? record.type : `${record.type}: ${record.reason}`),
           at: new Date(record.at),
         });
         break;

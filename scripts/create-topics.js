@@ -1,10 +1,25 @@
 // Creates the project's topics on the local broker (idempotent). Used by `npm run infra:up`;
-// the apps also ensure their topics at boot.
+// the apps also ensure their topics at boot. KAFKA_REPLICATION_FACTOR (default 1) sets the topics'
+// replication factor; above 1 they also get min.insync.replicas = factor - 1 (3 → 2, as
+// `infra.sh cluster up` creates them), so acks=all writes go on while one replica is down.
 const { Kafka, logLevel } = require('kafkajs');
 
 const brokers = (process.env.KAFKA_BROKERS || '127.0.0.1:9092').split(',');
 const env = process.env;
 const partitions = Number(env.KAFKA_TOPIC_PARTITIONS || 6);
+const replicationFactor = Number(env.KAFKA_REPLICATION_FACTOR || 1);
+if (!Number.isSafeInteger(replicationFactor) || replicationFactor < 1) {
+  console.error(
+    JSON.stringify({
+      component: 'infra',
+      msg: 'KAFKA_REPLICATION_FACTOR must be a positive integer',
+      value: env.KAFKA_REPLICATION_FACTOR,
+    }),
+  );
+  process.exit(1);
+}
+const replicationConfig =
+  replicationFactor > 1 ? { 'min.insync.replicas': String(replicationFactor - 1) } : {};
 const topics = [
   [env.KAFKA_TOPIC_CONVERSATIONS || 'vowchat.conversations', {}],
   [env.KAFKA_TOPIC_MESSAGES || 'vowchat.messages', {}],
@@ -17,6 +32,15 @@ const topics = [
 async function main() {
   const admin = new Kafka({ clientId: 'vowchat-infra', brokers, logLevel: logLevel.NOTHING }).admin();
   await admin.connect();
+  // Disconnect on failure too: a client left connected keeps this process alive after the retries.
+  try {
+    await createMissing(admin);
+  } finally {
+    await admin.disconnect();
+  }
+}
+
+async function createMissing(admin) {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter(([name]) => !existing.has(name));
   if (missing.length > 0) {
@@ -25,14 +49,22 @@ async function main() {
       topics: missing.map(([topic, config]) => ({
         topic,
         numPartitions: partitions,
-        replicationFactor: 1,
-        configEntries: Object.entries(config).map(([name, value]) => ({ name, value })),
+        replicationFactor,
+        configEntries: Object.entries({ ...config, ...replicationConfig }).map(([name, value]) => ({
+          name,
+          value,
+        })),
       })),
     });
   }
-  await admin.disconnect();
   console.log(
-    JSON.stringify({ component: 'infra', msg: 'topics ready', created: missing.map(([n]) => n), partitions }),
+    JSON.stringify({
+      component: 'infra',
+      msg: 'topics ready',
+      created: missing.map(([n]) => n),
+      partitions,
+      replicationFactor,
+    }),
   );
 }
 

@@ -3,6 +3,9 @@
 # assembled from Maven Central, and the project's database on the local PostgreSQL.
 #   bash scripts/infra.sh up     idempotent: builds, formats, starts, waits, creates topics and database
 #   bash scripts/infra.sh down   stops the broker this script started
+#   bash scripts/infra.sh cluster up|down|status   a replicated three-node cluster on other ports
+#                                (scripts/kafka-cluster.sh); the single broker is not touched
+#   bash scripts/infra.sh assemble   only assembles the Kafka jars into .kafka/libs
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
@@ -103,5 +106,7 @@ case "${1:-up}" in
     node "$root/scripts/create-topics.js"
     ;;
   down) stop_kafka ;;
-  *) die "usage: infra.sh up|down" ;;
+  assemble) assemble_kafka ;;
+  cluster) shift; exec bash "$root/scripts/kafka-cluster.sh" "$@" ;;
+  *) die "usage: infra.sh up|down|assemble|cluster up|down|status" ;;
 esac

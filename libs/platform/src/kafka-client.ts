@@ -19,11 +19,15 @@ export function createKafka(clientId: string, brokers: string[], logger: JsonLog
  * partition's log; a produce in between is refused with "not the leader", and the retry after it
  * was seen to leave a test's first records missing on a freshly started broker. So the wait ends
  * only once the leader answers an offsets request for every new partition.
+ *
+ * New topics get `replicationFactor` replicas (default 1: the single local broker); above 1 they
+ * also get `min.insync.replicas` = factor − 1, so acks=all writes go on while one replica is down
+ * (3 → 2 on the local cluster, `scripts/infra.sh cluster up`). Existing topics are left as they are.
  */
 export async function ensureTopics(
   kafka: Kafka,
   topics: { topic: string; partitions: number; compacted?: boolean }[],
-  { timeoutMs = 30_000 } = {},
+  { timeoutMs = 30_000, replicationFactor = 1 }: { timeoutMs?: number; replicationFactor?: number } = {},
 ): Promise<void> {
   const admin = kafka.admin();
   await admin.connect();
@@ -36,8 +40,13 @@ export async function ensureTopics(
       topics: missing.map((t) => ({
         topic: t.topic,
         numPartitions: t.partitions,
-        replicationFactor: 1,
-        configEntries: t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : [],
+        replicationFactor,
+        configEntries: [
+          ...(t.compacted ? [{ name: 'cleanup.policy', value: 'compact' }] : []),
+          ...(replicationFactor > 1
+            ? [{ name: 'min.insync.replicas', value: String(replicationFactor - 1) }]
+            : []),
+        ],
       })),
     });
     const deadline = Date.now() + timeoutMs;

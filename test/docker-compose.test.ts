@@ -2,9 +2,9 @@
 // parses and validates the compose file, and the resolved services are held against what the apps
 // actually read (their config loaders), the pinned Kafka version and the package.json start scripts.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, posix, relative } from 'node:path';
 import { load } from 'js-yaml';
 import type { Env } from '@vowchat/platform';
 import { loadDispatcherConfig } from '../apps/dispatcher/src/config';
@@ -21,6 +21,8 @@ interface ComposeService {
   depends_on?: Record<string, { condition: string }>;
   healthcheck?: { test?: string[]; disable?: boolean };
   restart?: string;
+  /** `source:target[:mode]` (docker-compose 1.x) or the long syntax (Compose v2). */
+  volumes?: (string | { type?: string; source?: string; target: string; read_only?: boolean })[];
 }
 
 interface ComposeFile {
@@ -78,7 +80,7 @@ function recordingEnv(env: Record<string, string>): { env: Env; read: Set<string
 }
 
 const APPS = ['dispatcher', 'producer'] as const;
-const LONG_RUNNING = ['kafka', 'postgres', 'dispatcher', 'producer'] as const;
+const LONG_RUNNING = ['kafka', 'postgres', 'dispatcher', 'producer', 'prometheus', 'grafana'] as const;
 
 let compose: ComposeFile;
 let services: Record<string, ComposeService>;
@@ -89,8 +91,16 @@ beforeAll(() => {
 });
 
 describe('docker-compose.yml', () => {
-  it('defines kafka, postgres, the one-shot topics job, the dispatcher and the producer', () => {
-    expect(Object.keys(services).sort()).toEqual(['dispatcher', 'kafka', 'postgres', 'producer', 'topics']);
+  it('defines kafka, postgres, the one-shot topics job, the dispatcher, the producer, prometheus and grafana', () => {
+    expect(Object.keys(services).sort()).toEqual([
+      'dispatcher',
+      'grafana',
+      'kafka',
+      'postgres',
+      'producer',
+      'prometheus',
+      'topics',
+    ]);
   });
 
   it('runs the Kafka image of the version pinned in infra/kafka/pom.xml', () => {
@@ -241,5 +251,202 @@ describe('Dockerfile', () => {
     expect(users.length).toBeGreaterThan(0);
     const last = users[users.length - 1].split(':')[0];
     expect(['root', '0']).not.toContain(last);
+  });
+});
+
+interface Mount {
+  /** A path in the repository (for a bind mount), or a named volume. */
+  source: string;
+  bind: boolean;
+  target: string;
+  readOnly: boolean;
+}
+
+/** A service's mounts, bind sources made relative to the repository. */
+function mountsOf(service: ComposeService): Mount[] {
+  return (service.volumes ?? []).map((volume) => {
+    let source: string;
+    let target: string;
+    let readOnly: boolean;
+    if (typeof volume === 'string') {
+      const [src, tgt, mode] = volume.split(':');
+      [source, target, readOnly] = [src, tgt, mode === 'ro'];
+    } else {
+      [source, target, readOnly] = [volume.source ?? '', volume.target, volume.read_only === true];
+    }
+    const bind = source.startsWith('/') || source.startsWith('.');
+    return {
+      source: bind ? relative(ROOT, join(ROOT, source.replace(ROOT, ''))) : source,
+      bind,
+      target,
+      readOnly,
+    };
+  });
+}
+
+/** The repository path a container path comes from, through the service's bind mounts. */
+function hostPathOf(service: ComposeService, containerPath: string): string | undefined {
+  for (const m of mountsOf(service).filter((mount) => mount.bind)) {
+    if (containerPath === m.target) return m.source;
+    if (containerPath.startsWith(`${m.target}/`))
+      return join(m.source, containerPath.slice(m.target.length + 1));
+  }
+  return undefined;
+}
+
+function readYaml<T>(path: string): T {
+  return load(readRepoFile(path)) as T;
+}
+
+describe('Prometheus and Grafana in docker-compose.yml', () => {
+  interface PrometheusConfig {
+    rule_files: string[];
+    scrape_configs: { job_name: string; metrics_path?: string; static_configs: { targets: string[] }[] }[];
+  }
+  interface Datasource {
+    name: string;
+    uid: string;
+    type: string;
+    url: string;
+    user?: string;
+    jsonData?: { database?: string };
+    secureJsonData?: { password?: string };
+  }
+
+  it("mounts the repository's Prometheus config and rules read-only, and keeps its data in a volume", () => {
+    const mounts = mountsOf(services.prometheus);
+    expect(mounts.filter((m) => m.bind)).toEqual([
+      {
+        source: 'monitoring/prometheus/prometheus.yml',
+        bind: true,
+        target: '/etc/prometheus/prometheus.yml',
+        readOnly: true,
+      },
+      { source: 'monitoring/prometheus/rules', bind: true, target: '/etc/prometheus/rules', readOnly: true },
+    ]);
+    expect(mounts.find((m) => !m.bind)).toMatchObject({ source: 'prometheus-data', target: '/prometheus' });
+    expect(services.prometheus.command).toEqual(
+      expect.arrayContaining([
+        '--config.file=/etc/prometheus/prometheus.yml',
+        '--storage.tsdb.path=/prometheus',
+      ]),
+    );
+  });
+
+  it("loads every rules file of monitoring/prometheus/rules through the config's rule_files", () => {
+    const config = readYaml<PrometheusConfig>('monitoring/prometheus/prometheus.yml');
+    const loaded = config.rule_files.flatMap((pattern) => {
+      const host = hostPathOf(services.prometheus, posix.dirname(pattern));
+      if (host === undefined) return [];
+      const glob = new RegExp(`^${posix.basename(pattern).replace(/\./g, '\\.').replace(/\*/g, '.*')}$`);
+      return readdirSync(join(ROOT, host))
+        .filter((name) => glob.test(name))
+        .map((name) => join(host, name));
+    });
+    const rulesDir = 'monitoring/prometheus/rules';
+    expect(loaded.sort()).toEqual(
+      readdirSync(join(ROOT, rulesDir))
+        .map((name) => join(rulesDir, name))
+        .sort(),
+    );
+    expect(loaded.length).toBeGreaterThan(0);
+  });
+
+  it('scrapes /metrics of the dispatcher and the producer at their service names and ports, under the jobs the rules name', () => {
+    const config = readYaml<PrometheusConfig>('monitoring/prometheus/prometheus.yml');
+    const jobs = Object.fromEntries(
+      config.scrape_configs.map((c) => [
+        c.job_name,
+        { path: c.metrics_path ?? '/metrics', targets: c.static_configs.flatMap((s) => s.targets) },
+      ]),
+    );
+    for (const [job, app] of [
+      ['vowchat-dispatcher', 'dispatcher'],
+      ['vowchat-producer', 'producer'],
+    ] as const)
+      expect({ job, ...jobs[job] }).toEqual({
+        job,
+        path: '/metrics',
+        targets: [`${app}:${envOf(services[app]).PORT}`],
+      });
+    const rules = readRepoFile('monitoring/prometheus/rules/vowchat.rules.yml');
+    expect(rules).toContain('job="vowchat-dispatcher"');
+    expect(rules).toContain('vowchat-producer');
+  });
+
+  it('publishes Prometheus on 9090 and Grafana on 3002, clear of every other published port', () => {
+    const ports = (name: string) =>
+      services[name].ports?.map((p) => ({ published: Number(p.published), target: Number(p.target) }));
+    expect(ports('prometheus')).toEqual([{ published: 9090, target: 9090 }]);
+    expect(ports('grafana')).toEqual([{ published: 3002, target: 3000 }]);
+    const published = Object.values(services).flatMap((s) => s.ports?.map((p) => Number(p.published)) ?? []);
+    expect(new Set(published).size).toBe(published.length);
+  });
+
+  it('provisions Grafana from the repository: datasources, the dashboard provider and its dashboards', () => {
+    const mounts = mountsOf(services.grafana);
+    expect(mounts.filter((m) => m.bind)).toEqual([
+      {
+        source: 'monitoring/grafana/provisioning',
+        bind: true,
+        target: '/etc/grafana/provisioning',
+        readOnly: true,
+      },
+      {
+        source: 'monitoring/grafana/dashboards',
+        bind: true,
+        target: '/etc/grafana/dashboards',
+        readOnly: true,
+      },
+    ]);
+    for (const m of mounts.filter((mount) => mount.bind)) expect(existsSync(join(ROOT, m.source))).toBe(true);
+    // The provider reads the folder the dashboards are mounted at; the home dashboard is one of them.
+    const provider = readYaml<{ providers: { type: string; options: { path: string } }[] }>(
+      'monitoring/grafana/provisioning/dashboards/vowchat.yml',
+    ).providers[0];
+    expect(provider.type).toBe('file');
+    const dashboardsDir = hostPathOf(services.grafana, provider.options.path);
+    expect(dashboardsDir).toBe('monitoring/grafana/dashboards');
+    const home = hostPathOf(
+      services.grafana,
+      envOf(services.grafana).GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH,
+    );
+    expect(home !== undefined && statSync(join(ROOT, home)).isFile()).toBe(true);
+    expect(services.grafana.depends_on).toEqual({
+      prometheus: { condition: 'service_healthy' },
+      postgres: { condition: 'service_healthy' },
+    });
+  });
+
+  it("points Grafana's datasources at the prometheus service and at the dispatcher's database, and the dashboard at those datasources", () => {
+    const datasources = readYaml<{ datasources: Datasource[] }>(
+      'monitoring/grafana/provisioning/datasources/vowchat.yml',
+    ).datasources;
+    const prometheus = datasources.find((d) => d.type === 'prometheus');
+    const postgres = datasources.find((d) => d.type === 'postgres');
+    expect(prometheus?.url).toBe(`http://prometheus:${services.prometheus.ports?.[0].target}`);
+    const db = envOf(services.postgres);
+    const dispatcherDb = new URL(envOf(services.dispatcher).DATABASE_URL);
+    expect(postgres?.url).toBe(dispatcherDb.host);
+    expect(postgres?.jsonData?.database).toBe(db.POSTGRES_DB);
+    expect(postgres?.user).toBe(db.POSTGRES_USER);
+    // The password comes from Grafana's environment, which holds the postgres service's.
+    const variable = /^\$\{(\w+)\}$/.exec(postgres?.secureJsonData?.password ?? '')?.[1] ?? '';
+    expect(envOf(services.grafana)[variable]).toBe(db.POSTGRES_PASSWORD);
+    // Every datasource a dashboard names is provisioned, with the same type.
+    const provisioned = new Map(datasources.map((d) => [d.uid, d.type]));
+    const dashboardsDir = 'monitoring/grafana/dashboards';
+    let refs = 0;
+    for (const file of readdirSync(join(ROOT, dashboardsDir))) {
+      const text = readRepoFile(join(dashboardsDir, file));
+      for (const [, type, uid] of text.matchAll(
+        /"datasource":\s*\{\s*"type":\s*"([^"]+)",\s*"uid":\s*"([^"]+)"/g,
+      ))
+        if (type !== 'grafana') {
+          refs++;
+          expect({ file, uid, type: provisioned.get(uid) }).toEqual({ file, uid, type });
+        }
+    }
+    expect(refs).toBeGreaterThan(10);
   });
 });

@@ -32,7 +32,9 @@ module.exports = {
     },
     {
       displayName: 'integration',
-      testEnvironment: 'node',
+      // Apps' logs go to .run/test-logs/<file>.log and are shown when a test fails.
+      testEnvironment: '<rootDir>/test/support/log-capture.environment.js',
+      setupFilesAfterEnv: ['<rootDir>/test/support/log-capture.setup.ts'],
       transform,
       transformIgnorePatterns,
       moduleNameMapper,

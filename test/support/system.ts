@@ -4,6 +4,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { closeSync, openSync } from 'node:fs';
+import { testLogFile } from './log-capture.setup';
 import { join } from 'node:path';
 import packageJson from '../../package.json';
 import type { INestApplication } from '@nestjs/common';
@@ -98,7 +99,7 @@ export interface SpawnedDispatcher extends Dispatcher {
 export async function spawnDispatcher(
   env: Record<string, string>,
   port: number,
-  { logFile }: { logFile?: string } = {},
+  { logFile = testLogFile() }: { logFile?: string } = {},
 ): Promise<SpawnedDispatcher> {
   // The node command of package.json's start:dispatcher (flags included), without npm in between,
   // so a SIGKILL reaches the dispatcher itself.

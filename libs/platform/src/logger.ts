@@ -8,6 +8,14 @@ export const LEVELS = ['debug', 'info', 'warn', 'error'] as const;
 export type Level = (typeof LEVELS)[number];
 const RANK: Record<Level, number> = { debug: 10, info: 20, warn: 30, error: 40 };
 
+/** Where log lines go: stdout, unless redirected (the test suite sends each test file's to a file). */
+let sink: { write(line: string): unknown } = process.stdout;
+
+/** Sends every JsonLogger's lines to `out` from now on. */
+export function setLogSink(out: { write(line: string): unknown }): void {
+  sink = out;
+}
+
 export class JsonLogger implements LoggerService {
   constructor(
     private readonly service: string,
@@ -22,7 +30,7 @@ export class JsonLogger implements LoggerService {
 
   write(level: Level, msg: string, fields: Record<string, unknown> = {}): void {
     if (RANK[level] < RANK[this.minLevel]) return;
-    process.stdout.write(
+    sink.write(
       JSON.stringify({
         ts: new Date().toISOString(),
         level,

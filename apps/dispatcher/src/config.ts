@@ -11,6 +11,8 @@ export interface DispatcherConfig {
     clientId: string;
     groupId: string;
     topicPartitions: number;
+    /** Replicas of the topics the app creates (3 on a replicated cluster; min.insync.replicas is one less). */
+    replicationFactor: number;
     sessionTimeoutMs: number;
   };
   topics: TopicNames;
@@ -92,6 +94,7 @@ export function loadDispatcherConfig(env: Env = process.env): DispatcherConfig {
       clientId: r.string('KAFKA_CLIENT_ID', 'vowchat-dispatcher'),
       groupId: r.string('KAFKA_GROUP_ID', 'vowchat-dispatcher'),
       topicPartitions: r.int('KAFKA_TOPIC_PARTITIONS', 6, { min: 1, max: 1000 }),
+      replicationFactor: r.int('KAFKA_REPLICATION_FACTOR', 1, { min: 1, max: 7 }),
       // Short, so a crashed instance's partitions move on quickly; safe because the batch loop
       // never waits on deliveries and heartbeats go out every few hundred ms.
       sessionTimeoutMs: r.int('KAFKA_SESSION_TIMEOUT_MS', 10_000, { min: 6_000, max: 300_000 }),

@@ -27,7 +27,9 @@ export class InfrastructureModule implements OnApplicationShutdown {
           // Every topic the dispatcher reads or writes exists before any module uses the client.
           useFactory: async () => {
             const kafka = createKafka(config.kafka.clientId, config.kafka.brokers, logger);
-            await ensureTopics(kafka, dispatcherTopics(config));
+            await ensureTopics(kafka, dispatcherTopics(config), {
+              replicationFactor: config.kafka.replicationFactor,
+            });
             return kafka;
           },
         },

@@ -20,6 +20,8 @@ export interface ProducerConfig {
     clientId: string;
     /** Partitions of each event topic when the producer has to create it at boot. */
     topicPartitions: number;
+    /** Replicas of the topics the app creates (3 on a replicated cluster; min.insync.replicas is one less). */
+    replicationFactor: number;
   };
   topics: EventTopicNames;
   /** Largest request body accepted, in bytes (single event or batch). */
@@ -50,6 +52,7 @@ export function loadProducerConfig(env: Env = process.env): ProducerConfig {
       brokers: readBrokers(r),
       clientId: r.string('KAFKA_CLIENT_ID', 'vowchat-producer'),
       topicPartitions: r.int('KAFKA_TOPIC_PARTITIONS', 6, { min: 1, max: 1000 }),
+      replicationFactor: r.int('KAFKA_REPLICATION_FACTOR', 1, { min: 1, max: 7 }),
     },
     topics: readEventTopics(r),
     maxBodyBytes: r.int('MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, { min: 1024, max: 64 * 1024 * 1024 }),

@@ -31,6 +31,7 @@ export class ProducerModule implements OnApplicationShutdown {
                 topic,
                 partitions: config.kafka.topicPartitions,
               })),
+              { replicationFactor: config.kafka.replicationFactor },
             );
             const publisher = new EventPublisher(kafka, config.topics, {
               maxMessageBytes: config.maxEventBytes ?? undefined,

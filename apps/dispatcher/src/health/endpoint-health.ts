@@ -193,8 +193,8 @@ export function outcomeCounts(t: HealthTotals): OutcomeCounts {
  * an endpoint that failed 500 of 500 attempts (0.002) ranks below one that failed its only attempt
  * (0.5), and an idle endpoint scores 1. An open breaker halves it because deliveries are being held
  * back right now, which attempts in the window may not show yet. Ties go to the endpoint with more
- * failed attempts. The repository computes the same formula in SQL (HEALTH_SCORE_SQL) to rank across
- * accounts without reading every endpoint; keep the two in step.
+ * failed attempts. The operator view ranks across accounts with the same formula, unrounded, from
+ * two summed counts per endpoint (least-healthy.ts); keep the two in step.
  */
 export function healthScore(attempts: number, delivered: number, breakerOpen: boolean): number {
   const score = (delivered + 1) / (attempts + 1);

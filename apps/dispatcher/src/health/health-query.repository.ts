@@ -9,7 +9,8 @@ import {
   END_TO_END_BOUNDS_MS,
   FIRST_ATTEMPT_WAIT_BOUNDS_MS,
 } from './health-buckets';
-import type { RollupTable } from './health-window';
+import type { RollupRange, RollupTable } from './health-window';
+import type { RankCounts } from './least-healthy';
 import { SLO_GOOD_BUCKETS, type SloCounts } from './platform-slo';
 
 export interface WebhookSummary {
@@ -37,11 +38,6 @@ export interface PendingRetries {
   due: number;
   oldestCreatedAt: Date | null;
   oldestDueAt: Date | null;
-}
-
-export interface RankedEndpoint {
-  webhookId: string;
-  accountId: number;
 }
 
 /** One array column summed bucket by bucket: sum(col[1]), sum(col[2]), … as float8[] (exact below 2^53). */
@@ -131,6 +127,20 @@ function totalsOf(r: TotalsRow): HealthTotals {
 // (or a bucket written slightly ahead by a skewed clock) reads the same rows every time.
 const IN_RANGE = 'bucket >= $2 AND bucket <= $3';
 
+/**
+ * The rows of several ranges (health-window.ts `windowRanges`) as one relation, `filter` applied to
+ * each; the ranges' bounds are parameters numbered from `$first`.
+ */
+function rangesOf(ranges: readonly RollupRange[], columns: string, filter: string, first: number) {
+  const sql = ranges
+    .map(
+      (r, i) =>
+        `SELECT ${columns} FROM ${r.table} WHERE ${filter} bucket >= $${first + 2 * i} AND bucket < $${first + 2 * i + 1}`,
+    )
+    .join(' UNION ALL ');
+  return { sql: `(${sql})`, params: ranges.flatMap((r) => [r.from, r.until]) };
+}
+
 @Injectable()
 export class HealthQueryRepository {
   constructor(@Inject(DataSource) private readonly db: DataSource) {}
@@ -198,41 +208,33 @@ export class HealthQueryRepository {
     return new Map(rows.map((r) => [r.webhook_id, totalsOf(r)]));
   }
 
-  /** The named webhooks' rows in the range, summed per webhook. */
-  async totalsByWebhook(
-    table: RollupTable,
-    ids: string[],
-    from: Date,
-    to: Date,
-  ): Promise<Map<string, HealthTotals>> {
-    const rows = await this.db.query<(TotalsRow & { webhook_id: string })[]>(
-      `SELECT webhook_id, ${TOTALS} FROM ${table} WHERE webhook_id = ANY($1::uuid[]) AND ${IN_RANGE} GROUP BY webhook_id`,
-      [ids, from, to],
+  /** The named webhooks' rows in the ranges, summed per webhook. */
+  async totalsByWebhook(ids: string[], ranges: readonly RollupRange[]): Promise<Map<string, HealthTotals>> {
+    if (ranges.length === 0) return new Map();
+    const rows = rangesOf(ranges, '*', 'webhook_id = ANY($1::uuid[]) AND', 2);
+    const totals = await this.db.query<(TotalsRow & { webhook_id: string })[]>(
+      `SELECT webhook_id, ${TOTALS} FROM ${rows.sql} r GROUP BY webhook_id`,
+      [ids, ...rows.params],
     );
-    return new Map(rows.map((r) => [r.webhook_id, totalsOf(r)]));
+    return new Map(totals.map((r) => [r.webhook_id, totalsOf(r)]));
   }
 
   /**
-   * The `limit` least healthy endpoints across accounts with rows in the range, by the health score
-   * (endpoint-health.ts `healthScore`, computed here in SQL), more failures first on a tie. Only
-   * the two counts the score needs are summed; the caller reads the full figures of the few it keeps.
+   * The two counts the health score needs, summed per webhook over the ranges, for every webhook
+   * with rows there: what the operator view ranks (least-healthy.ts). The full figures are read
+   * afterwards for the few it keeps.
    */
-  async leastHealthy(table: RollupTable, from: Date, to: Date, limit: number): Promise<RankedEndpoint[]> {
-    const rows = await this.db.query<{ webhook_id: string; account_id: string }[]>(
-      `WITH w AS (
-         SELECT webhook_id, min(account_id) AS account_id, sum(attempts)::float8 AS a, sum(delivered)::float8 AS d
-           FROM ${table} WHERE bucket >= $1 AND bucket <= $2
-          GROUP BY webhook_id)
-       SELECT w.webhook_id, w.account_id
-         FROM w LEFT JOIN LATERAL (
-           SELECT state FROM webhook_state_events e
-            WHERE e.webhook_id = w.webhook_id AND e.kind = 'breaker_state'
-            ORDER BY e.at DESC LIMIT 1) b ON true
-        ORDER BY (w.d + 1) / (w.a + 1) * CASE WHEN b.state = 'open' THEN 0.5 ELSE 1 END, w.a - w.d DESC, w.webhook_id
-        LIMIT $3`,
-      [from, to, limit],
+  async rankCounts(ranges: readonly RollupRange[]): Promise<Map<string, RankCounts>> {
+    if (ranges.length === 0) return new Map();
+    const rows = rangesOf(ranges, 'webhook_id, account_id, attempts, delivered', '', 1);
+    const sums = await this.db.query<{ webhook_id: string; account_id: string; a: number; d: number }[]>(
+      `SELECT webhook_id, min(account_id) AS account_id, sum(attempts)::float8 AS a, sum(delivered)::float8 AS d
+         FROM ${rows.sql} r GROUP BY webhook_id`,
+      rows.params,
     );
-    return rows.map((r) => ({ webhookId: r.webhook_id, accountId: Number(r.account_id) }));
+    return new Map(
+      sums.map((r) => [r.webhook_id, { accountId: Number(r.account_id), attempts: r.a, delivered: r.d }]),
+    );
   }
 
   /**
@@ -317,23 +319,23 @@ export class HealthQueryRepository {
     return { due: rows[0]?.due ?? 0, oldestDueAt: rows[0]?.oldest ?? null };
   }
 
-  /** Platform-wide publish-to-first-attempt wait buckets over a range (all endpoints). */
-  async platformWait(
-    table: RollupTable,
-    from: Date,
-    to: Date,
-  ): Promise<{ buckets: number[]; failed: number }> {
-    const rows = await this.db.query<{ wait_buckets: number[]; failed: number }[]>(
-      `SELECT ${summedBuckets('wait_buckets', FIRST_ATTEMPT_WAIT_BOUNDS_MS.length + 1)} AS wait_buckets,
-              coalesce(sum(failed), 0)::float8 AS failed
-         FROM ${table} WHERE bucket >= $1 AND bucket <= $2`,
-      [from, to],
+  /** Platform-wide publish-to-first-attempt wait buckets over the ranges (all endpoints). */
+  async platformWait(ranges: readonly RollupRange[]): Promise<{ buckets: number[] }> {
+    if (ranges.length === 0) return { buckets: [] };
+    const rows = rangesOf(ranges, 'wait_buckets', '', 1);
+    const sums = await this.db.query<{ wait_buckets: number[] }[]>(
+      `SELECT ${summedBuckets('wait_buckets', FIRST_ATTEMPT_WAIT_BOUNDS_MS.length + 1)} AS wait_buckets
+         FROM ${rows.sql} r`,
+      rows.params,
     );
-    return { buckets: rows[0]?.wait_buckets ?? [], failed: rows[0]?.failed ?? 0 };
+    return { buckets: sums[0]?.wait_buckets ?? [] };
   }
 
-  /** SLO good/total for several ranges of one table in one scan (the longest range bounds it). */
-  async sloCounts(table: RollupTable, froms: Date[], to: Date): Promise<SloCounts[]> {
+  /**
+   * SLO good/total for several ranges of one table in one scan, each from one of `froms` up to
+   * `until` (exclusive; the longest range bounds the scan).
+   */
+  async sloCounts(table: RollupTable, froms: Date[], until: Date): Promise<SloCounts[]> {
     const good = Array.from(
       { length: SLO_GOOD_BUCKETS },
       (_, i) => `coalesce(wait_buckets[${i + 1}], 0)`,
@@ -351,8 +353,8 @@ export class HealthQueryRepository {
       .join(',\n');
     const earliest = new Date(Math.min(...froms.map((f) => f.getTime())));
     const rows = await this.db.query<Record<string, number>[]>(
-      `SELECT ${columns} FROM ${table} WHERE bucket >= $${froms.length + 2} AND bucket <= $1`,
-      [to, ...froms, earliest],
+      `SELECT ${columns} FROM ${table} WHERE bucket >= $${froms.length + 2} AND bucket < $1`,
+      [until, ...froms, earliest],
     );
     return froms.map((_, i) => ({ good: rows[0]?.[`good_${i}`] ?? 0, total: rows[0]?.[`total_${i}`] ?? 0 }));
   }

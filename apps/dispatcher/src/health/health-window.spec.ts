@@ -5,6 +5,7 @@ import {
   parseOperatorHealthQuery,
   planSeries,
   planWindow,
+  windowRanges,
 } from './health-window';
 
 const NOW = new Date('2026-03-10T12:34:30.000Z');
@@ -96,5 +97,49 @@ describe('parseOperatorHealthQuery', () => {
     expect(!parsed.ok && parsed.problems).toEqual([
       { field: 'limit', message: `limit must be an integer from 1 to 200, got "${limit}"` },
     ]);
+  });
+});
+
+describe('windowRanges', () => {
+  const iso = (ranges: { table: string; from: Date; until: Date }[]) =>
+    ranges.map((r) => [r.table, r.from.toISOString(), r.until.toISOString()]);
+
+  it('reads the whole hours of a 24 h window from hour rows, its edges from minute rows', () => {
+    const { finished, current } = windowRanges(planWindow('24h', NOW));
+    expect(iso(finished)).toEqual([
+      ['endpoint_health_hour', '2026-03-09T13:00:00.000Z', '2026-03-10T12:00:00.000Z'],
+    ]);
+    expect(iso(current)).toEqual([
+      ['endpoint_health_minute', '2026-03-09T12:35:00.000Z', '2026-03-09T13:00:00.000Z'],
+      ['endpoint_health_minute', '2026-03-10T12:00:00.000Z', '2026-03-10T12:34:30.001Z'],
+    ]);
+  });
+
+  it('has no leading edge when the window starts on the hour', () => {
+    const { finished, current } = windowRanges(planWindow('24h', new Date('2026-03-10T12:59:10.000Z')));
+    expect(iso(finished)).toEqual([
+      ['endpoint_health_hour', '2026-03-09T13:00:00.000Z', '2026-03-10T12:00:00.000Z'],
+    ]);
+    expect(iso(current)).toEqual([
+      ['endpoint_health_minute', '2026-03-10T12:00:00.000Z', '2026-03-10T12:59:10.001Z'],
+    ]);
+  });
+
+  it('splits a 7 d window into the finished hours and the current one', () => {
+    const { finished, current } = windowRanges(planWindow('7d', NOW));
+    expect(iso(finished)).toEqual([
+      ['endpoint_health_hour', '2026-03-03T13:00:00.000Z', '2026-03-10T12:00:00.000Z'],
+    ]);
+    expect(iso(current)).toEqual([
+      ['endpoint_health_hour', '2026-03-10T12:00:00.000Z', '2026-03-10T12:34:30.001Z'],
+    ]);
+  });
+
+  it.each(['5m', '1h'] as const)('reads a %s window from minute rows alone (it holds no whole hour)', (w) => {
+    const plan = planWindow(w, NOW);
+    expect(windowRanges(plan)).toEqual({
+      finished: [],
+      current: [{ table: 'endpoint_health_minute', from: plan.from, until: new Date(NOW.getTime() + 1) }],
+    });
   });
 });

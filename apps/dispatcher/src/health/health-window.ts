@@ -77,6 +77,39 @@ function rangeOf(
   return { window, table, stepMs, from: new Date(from), to: now, spanSeconds: (now.getTime() - from) / 1000 };
 }
 
+/** Buckets of one rollup table from `from` (inclusive) to `until` (exclusive). */
+export interface RollupRange {
+  table: RollupTable;
+  from: Date;
+  until: Date;
+}
+
+/**
+ * The rows that sum to a window's figures, in fewer rows than `plan.table` alone: the whole hours
+ * of a minute-row window come from the hour rows (each hour row is the sum of its minute rows,
+ * written by the same upsert), only the partial hours at its edges from minute rows. `finished`
+ * holds the hours before the current one, which change only when the projector writes late;
+ * `current` holds everything else (the current bucket, and a minute window's leading partial hour).
+ * A 24 h window reads 23 hour rows and at most 60 minute rows per webhook instead of 1,440 minute rows.
+ */
+export function windowRanges(plan: WindowPlan): { finished: RollupRange[]; current: RollupRange[] } {
+  const until = new Date(plan.to.getTime() + 1); // buckets up to and including `to`
+  const currentHour = Math.floor(plan.to.getTime() / HOUR_MS) * HOUR_MS;
+  const firstWholeHour = Math.ceil(plan.from.getTime() / HOUR_MS) * HOUR_MS;
+  if (firstWholeHour >= currentHour)
+    return { finished: [], current: [{ table: plan.table, from: plan.from, until }] };
+  const current: RollupRange[] = [];
+  if (plan.from.getTime() < firstWholeHour)
+    current.push({ table: plan.table, from: plan.from, until: new Date(firstWholeHour) });
+  current.push({ table: plan.table, from: new Date(currentHour), until });
+  return {
+    finished: [
+      { table: 'endpoint_health_hour', from: new Date(firstWholeHour), until: new Date(currentHour) },
+    ],
+    current,
+  };
+}
+
 /** Start of every bucket of the plan, oldest first (the points of a series, gaps included). */
 export function bucketStarts(plan: WindowPlan): Date[] {
   const starts: Date[] = [];

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { JsonLogger } from '@vowchat/platform';
 import type { DispatcherConfig } from './config';
+import { DashboardModule } from './dashboard/dashboard.module';
 import { DeliveryLogModule } from './delivery-log/delivery-log.module';
 import { DeliveryModule } from './delivery/delivery.module';
 import { HealthApiModule } from './health/health-api.module';
@@ -26,6 +27,7 @@ export class DispatcherModule {
         HealthApiModule,
         MetricsModule,
         HealthChecksModule,
+        DashboardModule,
       ],
     };
   }

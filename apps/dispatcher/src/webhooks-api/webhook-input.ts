@@ -1,6 +1,6 @@
 // What the management API accepts. Pure: each problem names the field and says what to send instead.
 import { EVENT_TYPES, isEventType, type EventType, type FieldProblem } from '@vowchat/events';
-import { webhookUrlProblem, type UrlPolicy } from '../security/url-policy';
+import { parseWebhookUrl, type UrlPolicy } from '../security/url-policy';
 import type { CreateWebhookInput, UpdateWebhookInput } from '../webhooks/webhook-edits';
 
 export type { CreateWebhookInput, UpdateWebhookInput } from '../webhooks/webhook-edits';
@@ -34,14 +34,13 @@ export function parseCreateWebhook(
 ): Parsed<CreateWebhookInput> {
   const fields = unwrap(body);
   const problems = unknownFields(fields, CREATE_FIELDS);
-  const urlProblem = textProblem('url', fields.url) ?? webhookUrlProblem(fields.url, policy);
-  if (urlProblem !== null) problems.push({ field: 'url', message: urlProblem });
+  const url = parseUrl(fields.url, policy, problems);
   const subscriptions = parseSubscriptions(fields.subscriptions, problems);
   const name = parseName(fields.name, problems);
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
-    value: { url: fields.url as string, subscriptions: subscriptions!, name: name ?? null },
+    value: { url: url!, subscriptions: subscriptions!, name: name ?? null },
   };
 }
 
@@ -53,9 +52,8 @@ export function parseUpdateWebhook(
   const problems = unknownFields(fields, UPDATE_FIELDS);
   const value: UpdateWebhookInput = {};
   if (fields.url !== undefined) {
-    const urlProblem = textProblem('url', fields.url) ?? webhookUrlProblem(fields.url, policy);
-    if (urlProblem !== null) problems.push({ field: 'url', message: urlProblem });
-    else value.url = fields.url as string;
+    const url = parseUrl(fields.url, policy, problems);
+    if (url !== undefined) value.url = url;
   }
   if (fields.subscriptions !== undefined)
     value.subscriptions = parseSubscriptions(fields.subscriptions, problems);
@@ -102,6 +100,15 @@ function textProblem(field: string, raw: unknown): string | null {
   if (/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/.test(raw))
     return `${field} must be valid Unicode text (it holds a lone surrogate)`;
   return null;
+}
+
+/** The URL as stored (normalised: security/url-policy.ts), or undefined after recording its problem. */
+function parseUrl(raw: unknown, policy: UrlPolicy, problems: FieldProblem[]): string | undefined {
+  const invalid = textProblem('url', raw);
+  const parsed = invalid === null ? parseWebhookUrl(raw, policy) : { ok: false as const, problem: invalid };
+  if (parsed.ok) return parsed.url;
+  problems.push({ field: 'url', message: parsed.problem });
+  return undefined;
 }
 
 function parseSubscriptions(raw: unknown, problems: FieldProblem[]): EventType[] | undefined {

@@ -201,20 +201,40 @@ describe('WebhookSender', () => {
     afterEach(() => strict.close());
 
     it('refuses a loopback IP before connecting', async () => {
+      const result = await strict.send({
+        url: receiver.url('/a').replace('http:', 'https:'),
+        body,
+        headers: {},
+      });
+
+      expect(result.failure).toMatchObject({ reason: 'url_refused', retriable: false });
+      expect(verdictOf(result)).toEqual({ kind: 'fail', reason: 'url_refused' });
+      expect(receiver.connectionCount()).toBe(0);
+    });
+
+    it('refuses a plain http:// URL before connecting', async () => {
       const result = await post('/a', strict);
 
-      expect(result.failure).toMatchObject({ reason: 'blocked_address', retriable: false });
-      expect(verdictOf(result)).toEqual({ kind: 'fail', reason: 'blocked_address' });
+      expect(result.failure).toMatchObject({ reason: 'url_refused', retriable: false });
+      expect(result.failure?.message).toContain('ALLOW_INSECURE_WEBHOOK_URLS');
       expect(receiver.connectionCount()).toBe(0);
     });
 
     it('refuses a host name that resolves to loopback', async () => {
-      const url = receiver.url('/a').replace('127.0.0.1', 'localhost');
+      const resolving = new WebhookSender({
+        timeoutMs: TIMEOUT_MS,
+        responseBodyCap: BODY_CAP,
+        allowInsecure: false,
+        // A local resolver: no DNS query leaves the machine.
+        lookup: (_hostname, _options, callback) => callback(null, [{ address: '127.0.0.1', family: 4 }]),
+      });
+      const url = receiver.url('/a').replace('http://127.0.0.1', 'https://hooks.example.com');
 
-      const result = await strict.send({ url, body, headers: {} });
+      const result = await resolving.send({ url, body, headers: {} });
+      await resolving.close();
 
       expect(result.failure).toMatchObject({ reason: 'blocked_address', retriable: false });
-      expect(result.failure?.message).toContain('localhost resolves to');
+      expect(result.failure?.message).toContain('hooks.example.com resolves to 127.0.0.1');
       expect(receiver.connectionCount()).toBe(0);
     });
   });

@@ -15,6 +15,7 @@ export type FailureReason =
   | 'protocol_error'
   | 'network_error'
   | 'blocked_address'
+  | 'url_refused'
   | 'invalid_request'
   // An HTTP answer other than 2xx.
   | 'redirect'
@@ -41,6 +42,9 @@ const RETRIABLE: Readonly<Record<FailureReason, boolean>> = {
   protocol_error: true,
   network_error: true,
   blocked_address: false,
+  // The stored URL breaks the URL policy in force (http:// once ALLOW_INSECURE_WEBHOOK_URLS is off):
+  // every attempt would be refused the same way until the webhook's URL is changed.
+  url_refused: false,
   invalid_request: false,
   redirect: false,
   http_408: true,
@@ -66,6 +70,8 @@ export const FAILURE_CLASS_OF: Readonly<Record<FailureReason, FailureClass>> = {
   protocol_error: 'connection',
   network_error: 'connection',
   blocked_address: 'connection',
+  // Like a blocked address: the SSRF guard refused the receiver's URL before connecting.
+  url_refused: 'connection',
   invalid_request: 'internal',
   redirect: 'redirect',
   http_408: 'throttled',

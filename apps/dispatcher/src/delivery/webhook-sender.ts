@@ -1,13 +1,13 @@
 // The HTTP adapter: one POST to one webhook, bounded in time and in what it reads, reported as a
 // result rather than thrown. undici with a keep-alive pool per origin, not fetch: fetch has no
 // per-origin pools to size and follows redirects unless told otherwise.
-import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
+import { lookup as dnsLookup, type LookupAddress, type LookupAllOptions } from 'node:dns';
 import { isIP, type LookupFunction } from 'node:net';
 import { performance } from 'node:perf_hooks';
 import { StringDecoder } from 'node:string_decoder';
 import type { IncomingHttpHeaders } from 'node:http';
 import { Agent, buildConnector, type Dispatcher } from 'undici';
-import { isPublicAddress } from '../security/url-policy';
+import { isPublicAddress, webhookUrlProblem } from '../security/url-policy';
 import {
   BlockedAddressError,
   DeliveryFailure,
@@ -23,7 +23,16 @@ export interface WebhookSenderOptions {
   responseBodyCap: number;
   /** Development only: allow loopback, private and reserved target addresses. */
   allowInsecure: boolean;
+  /** Name resolution (dns.lookup by default); tests map names to loopback with their own. */
+  lookup?: DnsLookup;
 }
+
+/** What the sender needs of dns.lookup: every address of a name. */
+export type DnsLookup = (
+  hostname: string,
+  options: LookupAllOptions,
+  callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void,
+) => void;
 
 export interface SendRequest {
   url: string;
@@ -51,10 +60,12 @@ const DRAIN_LIMIT_BYTES = 64 * 1024;
 
 export class WebhookSender {
   private readonly agent: Agent;
-  private readonly targets = new ParsedTargets();
+  private readonly targets: ParsedTargets;
   private readonly afterNextTurn = batchedAfterNextTurn();
 
   constructor(private readonly options: WebhookSenderOptions) {
+    this.targets = new ParsedTargets(options.allowInsecure);
+    const lookup = options.lookup ?? dnsLookup;
     this.agent = new Agent({
       // No cap per origin: the endpoint lanes already cap concurrency per webhook, and many webhooks
       // can share an origin. A cap here would make requests wait for a socket inside their 5 s
@@ -64,8 +75,8 @@ export class WebhookSender {
       headersTimeout: options.timeoutMs,
       bodyTimeout: options.timeoutMs,
       connect: options.allowInsecure
-        ? { timeout: options.timeoutMs }
-        : publicOnlyConnector(options.timeoutMs),
+        ? { timeout: options.timeoutMs, ...(options.lookup && { lookup: anyAddressLookup(options.lookup) }) }
+        : publicOnlyConnector(options.timeoutMs, publicOnlyLookup(lookup)),
     });
   }
 
@@ -98,12 +109,15 @@ export class WebhookSender {
 class ParsedTargets {
   private readonly parsed = new Map<string, { origin: string; path: string } | DeliveryFailure>();
 
-  constructor(private readonly max = 10_000) {}
+  constructor(
+    private readonly allowInsecure: boolean,
+    private readonly max = 10_000,
+  ) {}
 
   parse(raw: string): { origin: string; path: string } | DeliveryFailure {
     let target = this.parsed.get(raw);
     if (target === undefined) {
-      target = parseTarget(raw);
+      target = parseTarget(raw, this.allowInsecure);
       // Bounded: past the cap (webhooks churned), start over rather than grow.
       if (this.parsed.size >= this.max) this.parsed.clear();
       this.parsed.set(raw, target);
@@ -112,7 +126,10 @@ class ParsedTargets {
   }
 }
 
-function parseTarget(raw: string): { origin: string; path: string } | DeliveryFailure {
+function parseTarget(
+  raw: string,
+  allowInsecure: boolean,
+): { origin: string; path: string } | DeliveryFailure {
   let url: URL;
   try {
     url = new URL(raw);
@@ -121,6 +138,15 @@ function parseTarget(raw: string): { origin: string; path: string } | DeliveryFa
   }
   if (url.protocol !== 'https:' && url.protocol !== 'http:')
     return new DeliveryFailure('invalid_request', `webhook url must use https:// (got ${url.protocol})`);
+  // The registration policy again: a URL stored under a laxer one (http:// while
+  // ALLOW_INSECURE_WEBHOOK_URLS was on, or before a rule existed) is refused, not sent.
+  const problem = allowInsecure ? null : webhookUrlProblem(raw, { allowInsecure: false });
+  if (problem !== null)
+    return new DeliveryFailure(
+      'url_refused',
+      `webhook url refused by the URL policy: ${problem}` +
+        (url.protocol === 'http:' ? ' (http:// is allowed only while ALLOW_INSECURE_WEBHOOK_URLS=true)' : ''),
+    );
   return { origin: url.origin, path: url.pathname + url.search };
 }
 
@@ -271,8 +297,8 @@ class CappedExchange implements Dispatcher.DispatchHandler {
  * checked as is; a name is resolved here and only its public addresses are handed to the socket,
  * so a public name that resolves to a private address (or rebinds to one) is refused.
  */
-function publicOnlyConnector(timeoutMs: number): buildConnector.connector {
-  const connect = buildConnector({ timeout: timeoutMs, lookup: publicOnlyLookup });
+function publicOnlyConnector(timeoutMs: number, lookup: LookupFunction): buildConnector.connector {
+  const connect = buildConnector({ timeout: timeoutMs, lookup });
   return (options, callback) => {
     if (isIP(options.hostname) && !isPublicAddress(options.hostname)) {
       callback(new BlockedAddressError(options.hostname, [options.hostname]), null);
@@ -282,20 +308,34 @@ function publicOnlyConnector(timeoutMs: number): buildConnector.connector {
   };
 }
 
-const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
-  dnsLookup(hostname, { ...options, all: true }, (error, addresses: LookupAddress[]) => {
-    if (error) return callback(error, '');
-    const allowed = addresses.filter((a) => isPublicAddress(a.address));
-    if (allowed.length === 0)
-      return callback(
-        new BlockedAddressError(
-          hostname,
-          addresses.map((a) => a.address),
-        ),
-        '',
-      );
-    // Node asks for every address when it races IPv4 and IPv6 (autoSelectFamily), else for one.
-    if (options.all) return callback(null, allowed);
-    callback(null, allowed[0].address, allowed[0].family);
-  });
-};
+/** A socket's lookup that hands over only the public addresses `lookup` returns (exported for tests). */
+export const publicOnlyLookup =
+  (lookup: DnsLookup): LookupFunction =>
+  (hostname, options, callback) =>
+    lookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, '');
+      const allowed = addresses.filter((a) => isPublicAddress(a.address));
+      if (allowed.length === 0)
+        return callback(
+          new BlockedAddressError(
+            hostname,
+            addresses.map((a) => a.address),
+          ),
+          '',
+        );
+      // Node asks for every address when it races IPv4 and IPv6 (autoSelectFamily), else for one.
+      if (options.all) return callback(null, allowed);
+      callback(null, allowed[0].address, allowed[0].family);
+    });
+
+/** A socket's lookup on `lookup`, every address allowed (development). */
+const anyAddressLookup =
+  (lookup: DnsLookup): LookupFunction =>
+  (hostname, options, callback) =>
+    lookup(hostname, { ...options, all: true }, (error, addresses) => {
+      if (error) return callback(error, '');
+      if (options.all) return callback(null, addresses);
+      if (addresses.length === 0)
+        return callback(Object.assign(new Error(`${hostname} has no address`), { code: 'ENOTFOUND' }), '');
+      callback(null, addresses[0].address, addresses[0].family);
+    });

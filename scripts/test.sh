@@ -15,6 +15,8 @@ step "starting infrastructure (Kafka on 127.0.0.1:9092, Postgres on 127.0.0.1:54
 bash scripts/infra.sh up
 step "checking docker-compose (validates docker-compose.yml without a Docker engine)"
 bash scripts/ensure-docker-compose.sh
+step "checking chromium (the dashboard's browser test drives it headless)"
+bash scripts/ensure-chromium.sh
 step "checking prometheus and promtool (the alert rules' checks and the monitoring test)"
 bash scripts/ensure-prometheus.sh
 step "building"

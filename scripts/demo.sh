@@ -59,6 +59,7 @@ PORT=$producer_port $(start_command producer) > "$run/producer.log" 2>&1 &
 pids+=($!)
 wait_http "http://127.0.0.1:$dispatcher_port/health" dispatcher "$run/dispatcher.log"
 wait_http "http://127.0.0.1:$producer_port/health" producer "$run/producer.log"
+echo "    dashboard: http://127.0.0.1:$dispatcher_port/dashboard (operator token: $DISPATCHER_API_TOKEN)"
 
 step "registering a webhook for account $account_id -> http://127.0.0.1:$receiver_port/vowchat-webhook (all 8 events)"
 webhook=$(node -e '

@@ -34,5 +34,6 @@ describe('npm run demo', () => {
       ].sort(),
     );
     expect(stdout).toContain('All 8 events were delivered, signed and verified.');
+    expect(stdout).toMatch(/dashboard: http:\/\/127\.0\.0\.1:\d+\/dashboard \(operator token: /);
   });
 });

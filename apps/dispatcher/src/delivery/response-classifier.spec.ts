@@ -119,6 +119,12 @@ describe('classifyResult', () => {
     expect(classifyResult(noAnswer(networkError(code)), CAP_MS, NOW)).toEqual({ kind: 'fail', reason });
   });
 
+  it('fails without retrying on a URL the policy refuses at send time', () => {
+    const failure = new DeliveryFailure('url_refused', 'webhook url refused by the URL policy');
+    expect(failure.retriable).toBe(false);
+    expect(classifyResult(noAnswer(failure), CAP_MS, NOW)).toEqual({ kind: 'fail', reason: 'url_refused' });
+  });
+
   it('lets a failure reported by the sender take precedence over the status', () => {
     const result = { ...answered(200), failure: timeoutFailure(5_000) };
     expect(classifyResult(result, CAP_MS, NOW)).toMatchObject({ kind: 'retry', reason: 'timeout' });
@@ -203,6 +209,7 @@ describe('failureClassOf', () => {
     ['dns_failure', 'connection'],
     ['tls_failure', 'connection'],
     ['blocked_address', 'connection'],
+    ['url_refused', 'connection'],
     ['invalid_request', 'internal'],
   ] as const)('a network failure %p is %p', (reason, expected) => {
     expect(failureClassOf({ statusCode: null, failure: new DeliveryFailure(reason, reason) })).toBe(expected);

@@ -9,6 +9,7 @@ import { HealthChecksModule } from './health/health-checks.module';
 import { HealthRetentionModule } from './health/health-retention.module';
 import { InfrastructureModule } from './infrastructure.module';
 import { MetricsModule } from './metrics/metrics.module';
+import { OperationsModule } from './operations/operations.module';
 import { RegistryModule } from './registry/registry.module';
 import { WebhooksApiModule } from './webhooks-api/webhooks-api.module';
 
@@ -27,6 +28,7 @@ export class DispatcherModule {
         HealthApiModule,
         MetricsModule,
         HealthChecksModule,
+        OperationsModule,
         DashboardModule,
       ],
     };

@@ -64,6 +64,17 @@ export interface DispatcherConfig {
     /** Cool-down before a half-open probe. */
     resetTimeoutMs: number;
   };
+  /** The endpoint health lifecycle (docs/decisions/0010-endpoint-lifecycle.md). */
+  lifecycle: {
+    /** Consecutive failed attempts that make an endpoint `failing`. */
+    failingAfterAttempts: number;
+    /** Continuous failure, from the first failed attempt, after which the webhook is disabled. */
+    disableAfterMs: number;
+    /** How long before the automatic disable the account is warned (`endpoint.disabling_soon`). */
+    disableWarningMs: number;
+    /** How often failing endpoints are checked against those periods. */
+    checkIntervalMs: number;
+  };
   readiness: {
     /** Delivery-topic records the outcome projector may lag behind before GET /health/ready fails. */
     projectorMaxLagRecords: number;
@@ -130,10 +141,18 @@ export function loadDispatcherConfig(env: Env = process.env): DispatcherConfig {
       volumeThreshold: r.int('BREAKER_VOLUME_THRESHOLD', 10, { min: 1 }),
       resetTimeoutMs: r.int('BREAKER_RESET_TIMEOUT_MS', 30_000, { min: 10 }),
     },
+    lifecycle: {
+      failingAfterAttempts: r.int('ENDPOINT_FAILING_AFTER_ATTEMPTS', 4, { min: 1, max: 1_000 }),
+      disableAfterMs: r.int('ENDPOINT_DISABLE_AFTER_MS', 5 * 86_400_000, { min: 1_000 }),
+      disableWarningMs: r.int('ENDPOINT_DISABLE_WARNING_MS', 86_400_000, { min: 0 }),
+      checkIntervalMs: r.int('ENDPOINT_LIFECYCLE_CHECK_MS', 60_000, { min: 50, max: 86_400_000 }),
+    },
     readiness: {
       projectorMaxLagRecords: r.int('READINESS_PROJECTOR_MAX_LAG', 100_000, { min: 0 }),
     },
   };
+  if (config.lifecycle.disableWarningMs >= config.lifecycle.disableAfterMs)
+    r.problem('ENDPOINT_DISABLE_WARNING_MS must be less than ENDPOINT_DISABLE_AFTER_MS');
   if (!/^[a-z_][a-z0-9_]*$/.test(config.database.schema))
     r.problem('DATABASE_SCHEMA must be a lower-case SQL identifier');
   r.done();

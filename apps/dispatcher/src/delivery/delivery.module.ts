@@ -17,6 +17,8 @@ import { SampledLog, type JsonLogger } from '@vowchat/platform';
 import { EndpointBreakers } from '../circuit/endpoint-breakers';
 import type { DispatcherConfig } from '../config';
 import { EventStreamServer } from '../consumer/event-stream.server';
+import { LifecycleProjection } from '../lifecycle/lifecycle-projection';
+import { LifecycleModule } from '../lifecycle/lifecycle.module';
 import { DeadLetters } from '../dead-letter/dead-letters';
 import { BatchingProducer } from '../kafka/batching-producer';
 import { DispatcherMetrics } from '../metrics/dispatcher-metrics';
@@ -223,7 +225,13 @@ const providers: Provider[] = [
   },
   {
     provide: OutcomeProjector,
-    useFactory: (config: DispatcherConfig, kafka: Kafka, dataSource: DataSource, logger: JsonLogger) =>
+    useFactory: (
+      config: DispatcherConfig,
+      kafka: Kafka,
+      dataSource: DataSource,
+      logger: JsonLogger,
+      lifecycle: LifecycleProjection,
+    ) =>
       new OutcomeProjector({
         kafka,
         dataSource,
@@ -232,8 +240,9 @@ const providers: Provider[] = [
         sessionTimeoutMs: config.kafka.sessionTimeoutMs,
         rawRetentionMs: config.healthRetention.rawDays * 86_400_000,
         log: logger.child({ component: 'projector' }),
+        observer: lifecycle,
       }),
-    inject: [DISPATCHER_CONFIG, KAFKA, DataSource, LOGGER],
+    inject: [DISPATCHER_CONFIG, KAFKA, DataSource, LOGGER, LifecycleProjection],
   },
 ];
 
@@ -284,7 +293,7 @@ export class DeliveryRuntime implements OnApplicationBootstrap, OnModuleDestroy 
 }
 
 @Module({
-  imports: [RegistryModule, WebhooksModule, DispatcherMetricsModule],
+  imports: [RegistryModule, WebhooksModule, LifecycleModule, DispatcherMetricsModule],
   providers: [...providers, DeliveryRuntime],
   exports: [
     DeliveryRuntime,

@@ -23,6 +23,7 @@ import {
   type DeferralRow,
   type PositionedRecord,
   type ProjectionRows,
+  type StateEventRow,
 } from './projection-rows';
 
 /** The default of HEALTH_RAW_RETENTION_DAYS, in ms. */
@@ -44,6 +45,19 @@ export interface OutcomeProjectorOptions {
   rawRetentionMs?: number;
   /** A fixed rollup horizon instead of one that follows the clock (the rebuild's). */
   countFrom?: Date;
+  /** Folds each batch's new rows into more state in the same transaction (the endpoint lifecycle). */
+  observer?: ProjectionObserver;
+}
+
+/**
+ * Sees the rows a batch newly inserted (so a replay shows it nothing twice), inside the batch's
+ * transaction; returns what to do once that transaction has committed.
+ */
+export interface ProjectionObserver {
+  observe(
+    tx: EntityManager,
+    fresh: { attempts: AttemptRow[]; stateEvents: StateEventRow[] },
+  ): Promise<(() => void) | undefined>;
 }
 
 export interface BatchProjected {
@@ -133,7 +147,10 @@ export class OutcomeProjector {
     const countFrom =
       this.options.countFrom ??
       rollupHorizon(new Date(), this.options.rawRetentionMs ?? DEFAULT_RAW_RETENTION_MS);
-    await writeProjection(dataSource, toProjectionRows(records), { countFrom });
+    await writeProjection(dataSource, toProjectionRows(records), {
+      countFrom,
+      observer: this.options.observer,
+    });
     resolveOffset(batch.messages[batch.messages.length - 1].offset);
     this.projected += records.length;
     this.skipped += skipped;
@@ -149,31 +166,38 @@ export interface WriteProjectionOptions {
    * their raw rows may have been pruned, so inserting them again proves nothing. Default: all count.
    */
   countFrom?: Date;
+  observer?: ProjectionObserver;
 }
 
 /** Writes one batch's rows in one transaction: a statement per table, never one per row. */
 export async function writeProjection(
   dataSource: DataSource,
   rows: ProjectionRows,
-  { countFrom }: WriteProjectionOptions = {},
+  { countFrom, observer }: WriteProjectionOptions = {},
 ): Promise<void> {
   const total =
     rows.attempts.length + rows.deliveries.length + rows.stateEvents.length + rows.deferrals.length;
   if (total === 0) return;
-  await dataSource.transaction(async (tx) => {
+  const committed = await dataSource.transaction(async (tx) => {
     const newAttempts = await insertAttempts(tx, rows);
     await upsertDeliveries(tx, rows);
-    await insertStateEvents(tx, rows);
+    const newStateEvents = await insertStateEvents(tx, rows);
     const newDeferrals = await insertDeferrals(tx, rows);
     const from = countFrom?.getTime() ?? -Infinity;
+    const counted = newAttempts.filter((a) => a.finished_at.getTime() >= from);
     await upsertRollups(
       tx,
       toMinuteRollups(
-        newAttempts.filter((a) => a.finished_at.getTime() >= from),
+        counted,
         newDeferrals.filter((d) => d.at.getTime() >= from),
       ),
     );
+    return observer?.observe(tx, {
+      attempts: counted,
+      stateEvents: newStateEvents.filter((e) => e.at.getTime() >= from),
+    });
   });
+  committed?.();
 }
 
 // Each statement takes its rows as one JSON document that Postgres expands (json_to_recordset):
@@ -274,6 +298,7 @@ const ROLLUP_SQL_TYPES: Readonly<Record<RollupColumn, string>> = {
   throttled: 'int',
   timeouts: 'int',
   connection_errors: 'int',
+  internal_errors: 'int',
   deferred_breaker: 'int',
   dead: 'int',
   first_attempts: 'int',
@@ -327,14 +352,25 @@ async function upsertRollups(tx: EntityManager, minuteRows: RollupRow[]): Promis
   );
 }
 
-async function insertStateEvents(tx: EntityManager, { stateEvents }: ProjectionRows): Promise<void> {
-  if (stateEvents.length === 0) return;
-  await tx.query(
+/** Inserts the state events not yet projected and returns those. */
+async function insertStateEvents(
+  tx: EntityManager,
+  { stateEvents }: ProjectionRows,
+): Promise<StateEventRow[]> {
+  if (stateEvents.length === 0) return [];
+  const inserted = await tx.query<{ source_partition: number; source_offset: string }[]>(
     `INSERT INTO webhook_state_events (source_partition, source_offset, kind, webhook_id, account_id, state, reason, at)
      SELECT source_partition, source_offset, kind, webhook_id, account_id, state, reason, at
      FROM json_to_recordset($1::json) AS r(source_partition int, source_offset bigint, kind text, webhook_id uuid,
        account_id bigint, state text, reason text, at timestamptz)
-     ON CONFLICT (source_partition, source_offset) DO NOTHING`,
+     ON CONFLICT (source_partition, source_offset) DO NOTHING
+     RETURNING source_partition, source_offset`,
     [JSON.stringify(stateEvents)],
+  );
+  return newOnly(
+    stateEvents,
+    inserted,
+    (e) => `${e.source_partition}:${e.source_offset}`,
+    (r) => `${r.source_partition}:${r.source_offset}`,
   );
 }

@@ -4,7 +4,7 @@ import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy }
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { DispatcherConfig } from '../config';
 import { DISPATCHER_CONFIG, KAFKA } from '../tokens';
-import type { WebhookStateRecord } from '@vowchat/events';
+import type { EndpointLifecycleRecord, WebhookStateRecord } from '@vowchat/events';
 import { encodeWebhookChange, type WebhookChange } from './webhook-change';
 
 @Injectable()
@@ -37,19 +37,21 @@ export class WebhookChangePublisher implements OnApplicationBootstrap, OnModuleD
     });
   }
 
-  /** Records an enable/disable on the delivery topic, beside the attempts it explains. */
-  async publishState(record: WebhookStateRecord): Promise<void> {
+  /**
+   * Records enable/disable and lifecycle transitions on the delivery topic, beside the attempts they
+   * explain (keyed by webhook id, so in the same partition).
+   */
+  async publishState(...records: (WebhookStateRecord | EndpointLifecycleRecord)[]): Promise<void> {
+    if (records.length === 0) return;
     await this.connect();
     await this.producer.send({
       topic: this.config.topics.deliveries,
       acks: -1,
-      messages: [
-        {
-          key: record.webhook_id,
-          value: JSON.stringify(record),
-          headers: { 'vowchat-record-kind': record.kind },
-        },
-      ],
+      messages: records.map((record) => ({
+        key: record.webhook_id,
+        value: JSON.stringify(record),
+        headers: { 'vowchat-record-kind': record.kind },
+      })),
     });
   }
 

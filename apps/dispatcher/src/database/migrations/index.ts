@@ -3,10 +3,12 @@ import { CreateWebhooks1732400000000 } from './1732400000000-create-webhooks';
 import { CreateDeliveryTables1732400100000 } from './1732400100000-create-delivery-tables';
 import { CreateHealthRollups1796032700000 } from './1796032700000-create-health-rollups';
 import { CreateHealthApiIndexes1796032800000 } from './1796032800000-create-health-api-indexes';
+import { CreateEndpointLifecycle1796033500000 } from './1796033500000-create-endpoint-lifecycle';
 
 export const MIGRATIONS: (new () => object)[] = [
   CreateWebhooks1732400000000,
   CreateDeliveryTables1732400100000,
   CreateHealthRollups1796032700000,
   CreateHealthApiIndexes1796032800000,
+  CreateEndpointLifecycle1796033500000,
 ];

@@ -6,9 +6,10 @@ import { EndpointHealthController } from './endpoint-health.controller';
 import { HealthQueryRepository } from './health-query.repository';
 import { HealthQueryService } from './health-query.service';
 import { KafkaOffsetsReader } from './kafka-offsets.reader';
+import { LifecycleReader } from '../lifecycle/lifecycle.reader';
 
 @Module({
   controllers: [EndpointHealthController],
-  providers: [HealthQueryRepository, HealthQueryService, KafkaOffsetsReader],
+  providers: [HealthQueryRepository, HealthQueryService, KafkaOffsetsReader, LifecycleReader],
 })
 export class HealthApiModule {}

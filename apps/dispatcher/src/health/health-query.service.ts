@@ -46,6 +46,8 @@ import {
   worstFirst,
 } from './health.view';
 import { KafkaOffsetsReader } from './kafka-offsets.reader';
+import { LifecycleReader } from '../lifecycle/lifecycle.reader';
+import type { LifecycleStatus } from '../lifecycle/lifecycle.store';
 import { addRankCounts, breakerCandidates, rankLeastHealthy } from './least-healthy';
 import { SLO, sloReport, type SloCounts } from './platform-slo';
 
@@ -54,6 +56,7 @@ interface EndpointContext {
   failing: Map<string, FailingBounds>;
   breakers: Map<string, BreakerStatus>;
   retries: Map<string, PendingRetries>;
+  lifecycle: Map<string, LifecycleStatus>;
 }
 
 const SLO_PERIOD_CACHE_MS = 60_000;
@@ -73,6 +76,7 @@ export class HealthQueryService {
   constructor(
     private readonly repository: HealthQueryRepository,
     private readonly offsets: KafkaOffsetsReader,
+    private readonly lifecycle: LifecycleReader,
     private readonly moduleRef: ModuleRef,
     @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -290,13 +294,15 @@ export class HealthQueryService {
   }
 
   private async context(ids: string[], now: Date): Promise<EndpointContext> {
-    if (ids.length === 0) return { failing: new Map(), breakers: new Map(), retries: new Map() };
-    const [failing, breakers, retries] = await Promise.all([
+    if (ids.length === 0)
+      return { failing: new Map(), breakers: new Map(), retries: new Map(), lifecycle: new Map() };
+    const [failing, breakers, retries, lifecycle] = await Promise.all([
       this.repository.failingBounds(ids, now),
       this.repository.breakerStates(ids),
       this.repository.pendingRetries(ids, now),
+      this.lifecycle.statuses(ids),
     ]);
-    return { failing, breakers, retries };
+    return { failing, breakers, retries, lifecycle };
   }
 
   private endpointState(id: string, totals: HealthTotals, context: EndpointContext, now: Date) {
@@ -315,6 +321,7 @@ export class HealthQueryService {
         : null,
       breaker,
       retries,
+      lifecycle: context.lifecycle.get(id) ?? null,
       now,
     };
   }

@@ -5,6 +5,7 @@ import type { SeriesPoint } from './health-series';
 import type { SeriesName, WindowName, WindowPlan } from './health-window';
 import type { BreakerStatus, PendingRetries, WebhookSummary } from './health-query.repository';
 import type { SloReport } from './platform-slo';
+import type { LifecycleStatus } from '../lifecycle/lifecycle.store';
 
 export interface WindowView {
   window: WindowName;
@@ -29,7 +30,28 @@ export interface EndpointState {
   failingSince: Date | null;
   breaker: BreakerStatus | null;
   retries: PendingRetries | null;
+  /** The endpoint lifecycle (lifecycle/); absent or null: healthy. */
+  lifecycle?: LifecycleStatus | null;
   now: Date;
+}
+
+/** Where the endpoint is in its health lifecycle (docs/decisions/0010-endpoint-lifecycle.md). */
+export interface LifecycleView {
+  state: 'healthy' | 'failing' | 'disabling_soon' | 'disabled';
+  consecutive_failures: number;
+  /** The first failed attempt of the current run of failures. */
+  failing_since: string | null;
+  /** When it will be disabled automatically unless an attempt succeeds first. */
+  disable_at: string | null;
+}
+
+export function lifecycleView(status: LifecycleStatus | null | undefined): LifecycleView {
+  return {
+    state: status?.state ?? 'healthy',
+    consecutive_failures: status?.consecutiveFailures ?? 0,
+    failing_since: status?.failingSince?.toISOString() ?? null,
+    disable_at: status?.disableAt?.toISOString() ?? null,
+  };
 }
 
 export interface RetriesView {
@@ -52,6 +74,7 @@ export interface EndpointHealthView extends WindowView, HealthFigures {
   failing_since: string | null;
   breaker: { state: string; since: string | null };
   retries: RetriesView;
+  lifecycle: LifecycleView;
 }
 
 export interface EndpointSeriesView extends WindowView {
@@ -79,6 +102,7 @@ export interface EndpointListItem {
   last_failure_at: string | null;
   failing_since: string | null;
   breaker_state: string;
+  lifecycle: LifecycleView;
   pending_retries: number;
 }
 
@@ -129,6 +153,7 @@ export function endpointHealthView(
     failing_since: state.failingSince?.toISOString() ?? null,
     breaker: { state: state.breaker?.state ?? 'closed', since: state.breaker?.since.toISOString() ?? null },
     retries: retriesView(state.retries, now),
+    lifecycle: lifecycleView(state.lifecycle),
   };
 }
 
@@ -158,6 +183,7 @@ export function endpointListItem(
     last_failure_at: f.last_failure_at,
     failing_since: state.failingSince?.toISOString() ?? null,
     breaker_state: state.breaker?.state ?? 'closed',
+    lifecycle: lifecycleView(state.lifecycle),
     pending_retries: state.retries?.pending ?? 0,
   };
 }

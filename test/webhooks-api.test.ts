@@ -1,6 +1,7 @@
 // Webhook management through the dispatcher's HTTP API, on the real Postgres and Kafka: CRUD, every
 // validation answer, authentication, account isolation, secrets, and the registry kept current.
 import { EVENT_TYPES } from '@vowchat/events';
+import { setLogSink } from '@vowchat/platform';
 import {
   cleanUpDispatcherEnv,
   DispatcherContext,
@@ -17,7 +18,6 @@ let ctx: DispatcherContext;
 // Every log line the app writes, to prove no secret is ever among them.
 const logged: string[] = [];
 const secretsSeen: string[] = [];
-let stdoutSpy: jest.SpyInstance;
 
 const VIEW_FIELDS = [
   'account_id',
@@ -35,16 +35,12 @@ const newAccount = () => nextAccount++;
 const path = (accountId: number | string, rest = '') => `/api/v1/accounts/${accountId}/webhooks${rest}`;
 
 beforeAll(async () => {
-  stdoutSpy = jest.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
-    logged.push(chunk.toString());
-    return true;
-  });
+  setLogSink({ write: (line: string) => logged.push(line) });
   ctx = await DispatcherContext.start(env);
 }, 60_000);
 
 afterAll(async () => {
   await ctx?.close();
-  stdoutSpy.mockRestore();
   await cleanUpDispatcherEnv(env);
 }, 60_000);
 

@@ -27,6 +27,7 @@ const topics = [
   [env.KAFKA_TOPIC_DEAD_LETTER || 'vowchat.dead-letter', {}],
   [env.KAFKA_TOPIC_DELIVERIES || 'vowchat.webhook-deliveries', {}],
   [env.KAFKA_TOPIC_WEBHOOKS || 'vowchat.webhooks', { 'cleanup.policy': 'compact' }],
+  [env.KAFKA_TOPIC_CREDENTIALS || 'vowchat.credentials', { 'cleanup.policy': 'compact' }],
 ];
 
 async function main() {

@@ -43,6 +43,7 @@ export function newSystemNames(): SystemNames {
     deadLetter: `${prefix}.dead-letter`,
     deliveries: `${prefix}.deliveries`,
     webhooks: `${prefix}.webhooks`,
+    credentials: `${prefix}.credentials`,
   };
   return { prefix, topics, groupId: `${prefix}-dispatcher`, schema: newSchemaName() };
 }

@@ -11,6 +11,8 @@ export interface TopicNames {
   deliveries: string;
   /** Compacted: the current state of every webhook, keyed by webhook id (registry sync). */
   webhooks: string;
+  /** Compacted: the hash and scope of every valid issued API token, keyed by token id (decision 0014). */
+  credentials: string;
 }
 
 export const DEFAULT_TOPICS: Readonly<TopicNames> = Object.freeze({
@@ -20,6 +22,7 @@ export const DEFAULT_TOPICS: Readonly<TopicNames> = Object.freeze({
   deadLetter: 'vowchat.dead-letter',
   deliveries: 'vowchat.webhook-deliveries',
   webhooks: 'vowchat.webhooks',
+  credentials: 'vowchat.credentials',
 });
 
 /** The environment variable that overrides each topic name. */
@@ -30,6 +33,7 @@ export const TOPIC_ENV_VARS: Readonly<Record<keyof TopicNames, string>> = Object
   deadLetter: 'KAFKA_TOPIC_DEAD_LETTER',
   deliveries: 'KAFKA_TOPIC_DELIVERIES',
   webhooks: 'KAFKA_TOPIC_WEBHOOKS',
+  credentials: 'KAFKA_TOPIC_CREDENTIALS',
 });
 
 /** The topic that carries events of this type. */

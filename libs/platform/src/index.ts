@@ -3,6 +3,7 @@
 export * from './env';
 export * from './logger';
 export * from './api-token.guard';
+export * from './credentials';
 export * from './kafka-client';
 export * from './sampled-log';
 export * from './health-answer';

@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { JsonLogger } from '@vowchat/platform';
 import type { DispatcherConfig } from './config';
+import { CredentialsModule } from './credentials/credentials.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DeliveryLogModule } from './delivery-log/delivery-log.module';
 import { DeliveryModule } from './delivery/delivery.module';
@@ -20,6 +21,7 @@ export class DispatcherModule {
       module: DispatcherModule,
       imports: [
         InfrastructureModule.forRoot(config, logger),
+        CredentialsModule,
         RegistryModule,
         WebhooksApiModule,
         DeliveryModule,

@@ -15,7 +15,7 @@ import {
   Res,
   UseGuards,
 } from '@nestjs/common';
-import { ApiTokenGuard } from '@vowchat/platform';
+import { Access, ApiTokenGuard } from '@vowchat/platform';
 import type { Request, Response } from 'express';
 import { loadAssets, type Asset } from './dashboard-assets';
 import { parseRangeQuery } from './dashboard-range';
@@ -73,6 +73,7 @@ export class DashboardPageController {
 
 @Controller('api/v1/operator/dashboard')
 @UseGuards(ApiTokenGuard)
+@Access('operator')
 export class DashboardApiController {
   constructor(private readonly platform: PlatformDashboardService) {}
 

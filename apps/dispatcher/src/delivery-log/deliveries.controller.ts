@@ -11,7 +11,7 @@ import {
   Query,
   UseGuards,
 } from '@nestjs/common';
-import { ApiTokenGuard } from '@vowchat/platform';
+import { Access, ApiTokenGuard } from '@vowchat/platform';
 import { isWebhookId, parseAccountId } from '../webhooks-api/webhook-input';
 import {
   encodeCursor,
@@ -25,6 +25,7 @@ import { attemptView, deliveryView, type DeliveryDetailView, type DeliveryView }
 
 @Controller('api/v1/accounts/:account_id/webhooks/:id')
 @UseGuards(ApiTokenGuard)
+@Access('account')
 export class DeliveriesController {
   constructor(private readonly deliveries: DeliveryLogService) {}
 

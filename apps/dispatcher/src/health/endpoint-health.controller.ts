@@ -12,7 +12,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import type { FieldProblem } from '@vowchat/events';
-import { ApiTokenGuard } from '@vowchat/platform';
+import { Access, ApiTokenGuard } from '@vowchat/platform';
 import { badRequest, WebhookErrorsFilter, WebhookNotFoundError } from '../webhooks-api/webhook.errors';
 import { isWebhookId, parseAccountId } from '../webhooks-api/webhook-input';
 import {
@@ -33,6 +33,7 @@ type RawQuery = Record<string, unknown>;
 
 @Controller('api/v1')
 @UseGuards(ApiTokenGuard)
+@Access('account')
 @UseFilters(WebhookErrorsFilter)
 export class EndpointHealthController {
   constructor(private readonly health: HealthQueryService) {}
@@ -56,6 +57,7 @@ export class EndpointHealthController {
   }
 
   @Get('operator/health')
+  @Access('operator')
   async operator(@Query() query: RawQuery): Promise<OperatorHealthView> {
     const { window, limit } = accepted(parseOperatorHealthQuery(query));
     return this.health.operator(window, limit);

@@ -15,7 +15,7 @@ import {
   UseFilters,
   UseGuards,
 } from '@nestjs/common';
-import { ApiTokenGuard } from '@vowchat/platform';
+import { Access, ApiTokenGuard } from '@vowchat/platform';
 import type { Request } from 'express';
 import type { DispatcherConfig } from '../config';
 import { DISPATCHER_CONFIG } from '../tokens';
@@ -37,6 +37,7 @@ import { WebhooksService } from '../webhooks/webhooks.service';
 
 @Controller('api/v1/accounts/:account_id/webhooks')
 @UseGuards(ApiTokenGuard)
+@Access('account')
 @UseFilters(WebhookErrorsFilter)
 export class WebhooksController {
   constructor(

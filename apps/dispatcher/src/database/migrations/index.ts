@@ -4,6 +4,7 @@ import { CreateDeliveryTables1732400100000 } from './1732400100000-create-delive
 import { CreateHealthRollups1796032700000 } from './1796032700000-create-health-rollups';
 import { CreateHealthApiIndexes1796032800000 } from './1796032800000-create-health-api-indexes';
 import { CreateEndpointLifecycle1796033500000 } from './1796033500000-create-endpoint-lifecycle';
+import { CreateApiTokens1796034300000 } from './1796034300000-create-api-tokens';
 
 export const MIGRATIONS: (new () => object)[] = [
   CreateWebhooks1732400000000,
@@ -11,4 +12,5 @@ export const MIGRATIONS: (new () => object)[] = [
   CreateHealthRollups1796032700000,
   CreateHealthApiIndexes1796032800000,
   CreateEndpointLifecycle1796033500000,
+  CreateApiTokens1796034300000,
 ];

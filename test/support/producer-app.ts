@@ -34,6 +34,7 @@ export async function startProducer(overrides: Partial<ProducerConfig> = {}): Pr
     logLevel: 'error',
     kafka: { brokers: KAFKA_BROKERS, clientId: uniqueName('producer'), topicPartitions: 3 },
     topics: uniqueEventTopics(),
+    credentialsTopic: uniqueName('credentials'),
     maxBodyBytes: 1024 * 1024,
     maxBatchEvents: 500,
     maxEventBytes: null,

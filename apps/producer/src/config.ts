@@ -24,6 +24,8 @@ export interface ProducerConfig {
     replicationFactor: number;
   };
   topics: EventTopicNames;
+  /** The compacted topic of issued API tokens the producer follows (decision 0014). */
+  credentialsTopic: string;
   /** Largest request body accepted, in bytes (single event or batch). */
   maxBodyBytes: number;
   /** Most events accepted in one batch request. */
@@ -55,6 +57,7 @@ export function loadProducerConfig(env: Env = process.env): ProducerConfig {
       replicationFactor: r.int('KAFKA_REPLICATION_FACTOR', 1, { min: 1, max: 7 }),
     },
     topics: readEventTopics(r),
+    credentialsTopic: r.string(TOPIC_ENV_VARS.credentials, DEFAULT_TOPICS.credentials),
     maxBodyBytes: r.int('MAX_BODY_BYTES', DEFAULT_MAX_BODY_BYTES, { min: 1024, max: 64 * 1024 * 1024 }),
     maxBatchEvents: r.int('MAX_BATCH_EVENTS', DEFAULT_MAX_BATCH_EVENTS, { min: 1, max: 100_000 }),
     maxEventBytes: env.MAX_EVENT_BYTES

@@ -2,7 +2,14 @@
 // topics that are made to exist first (the broker does not auto-create them).
 import { Inject, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
 import { EventPublisher, eventTopics } from '@vowchat/events';
-import { API_TOKEN, createKafka, ensureTopics, type JsonLogger } from '@vowchat/platform';
+import {
+  API_TOKEN,
+  createKafka,
+  CREDENTIALS,
+  ensureTopics,
+  followCredentials,
+  type JsonLogger,
+} from '@vowchat/platform';
 import type { ProducerConfig } from './config';
 import { EventsController } from './events-api/events.controller';
 import { ObservabilityModule } from './metrics/observability.module';
@@ -21,6 +28,16 @@ export class ProducerModule implements OnApplicationShutdown {
         { provide: PRODUCER_CONFIG, useValue: config },
         { provide: LOGGER, useValue: logger },
         { provide: API_TOKEN, useValue: config.apiToken },
+        {
+          // Issued account and service tokens, followed from the dispatcher's credentials topic (decision 0014).
+          provide: CREDENTIALS,
+          useFactory: () =>
+            followCredentials(createKafka(config.kafka.clientId, config.kafka.brokers, logger), logger, {
+              topic: config.credentialsTopic,
+              groupPrefix: config.kafka.clientId,
+              replicationFactor: config.kafka.replicationFactor,
+            }),
+        },
         {
           provide: EVENT_PUBLISHER,
           useFactory: async () => {

@@ -2,7 +2,7 @@
 // landed. 202: the events are durably in Kafka; delivery to webhooks happens later.
 import { Body, Controller, HttpCode, Inject, Param, Post, UseGuards } from '@nestjs/common';
 import { EventTooLargeError, type PublishedEvent, type VowChatEvent } from '@vowchat/events';
-import { ApiTokenGuard, type JsonLogger } from '@vowchat/platform';
+import { Access, ApiTokenGuard, type JsonLogger } from '@vowchat/platform';
 import type { ProducerConfig } from '../config';
 import { ApiError } from '../http/api-error';
 import { ProducerMetrics } from '../metrics/producer-metrics';
@@ -20,6 +20,7 @@ export interface PublishedEventView {
 
 @Controller('api/v1/accounts/:account_id/events')
 @UseGuards(ApiTokenGuard)
+@Access('publish')
 export class EventsController {
   constructor(
     @Inject(EVENT_PUBLISHER) private readonly sink: EventSink,

@@ -34,7 +34,9 @@ describe('dashboard in a real browser', () => {
   let calm: string;
 
   beforeAll(async () => {
-    system = await startSystem({ DELIVERY_TIMEOUT_MS: '300', RETRY_SCHEDULE_MS: '200,200,200' });
+    // Fast retries; the receiver answers at once, so the default 5 s limit never cuts an attempt
+    // short, even on a loaded machine (a timeout would be retried and change the counts).
+    system = await startSystem({ RETRY_SCHEDULE_MS: '200,200,200' });
     base = system.dispatcher.baseUrl;
     const { receiver, publisher } = system;
     browser = await launchBrowser();

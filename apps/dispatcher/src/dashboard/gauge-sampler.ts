@@ -7,7 +7,8 @@ import { EndpointBreakers } from '../circuit/endpoint-breakers';
 import { EventStreamServer } from '../consumer/event-stream.server';
 import { ProjectorLagProbe, RetryBacklogProbe } from '../metrics/metrics.module';
 import { WebhookRegistry } from '../registry/webhook.registry';
-import { CLOCK, type Clock } from '../tokens';
+import type { JsonLogger } from '@vowchat/platform';
+import { CLOCK, LOGGER, type Clock } from '../tokens';
 import { GaugeHistory, type GaugeSample } from './gauge-history';
 
 export const SAMPLE_MS = 10_000;
@@ -18,6 +19,7 @@ export class GaugeSampler implements OnApplicationBootstrap, OnModuleDestroy {
   readonly sampleMs = SAMPLE_MS;
   private timer: NodeJS.Timeout | undefined;
   private sampling: Promise<void> | undefined;
+  private readonly log: JsonLogger;
 
   constructor(
     @Inject(EventStreamServer) private readonly consumer: EventStreamServer,
@@ -26,7 +28,10 @@ export class GaugeSampler implements OnApplicationBootstrap, OnModuleDestroy {
     @Inject(RetryBacklogProbe) private readonly retryBacklog: RetryBacklogProbe,
     @Inject(ProjectorLagProbe) private readonly projectorLag: ProjectorLagProbe,
     @Inject(CLOCK) private readonly clock: Clock,
-  ) {}
+    @Inject(LOGGER) logger: JsonLogger,
+  ) {
+    this.log = logger.child({ component: 'dashboard' });
+  }
 
   onApplicationBootstrap(): void {
     void this.sampleOnce();
@@ -39,9 +44,18 @@ export class GaugeSampler implements OnApplicationBootstrap, OnModuleDestroy {
     await this.sampling;
   }
 
-  /** Takes one sample now (one at a time: a slow probe delays the next sample, never doubles it). */
+  /**
+   * Takes one sample now (one at a time: a slow probe delays the next sample, never doubles it). A
+   * sample that cannot be taken is logged and skipped: the chart shows a gap, the app goes on.
+   */
   sampleOnce(): Promise<void> {
-    this.sampling ??= this.take().finally(() => (this.sampling = undefined));
+    this.sampling ??= this.take()
+      .catch((error: unknown) =>
+        this.log.warnWith('gauge sample skipped', {
+          error: error instanceof Error ? error.message : String(error),
+        }),
+      )
+      .finally(() => (this.sampling = undefined));
     return this.sampling;
   }
 

@@ -15,7 +15,7 @@ import {
   UseGuards,
 } from '@nestjs/common';
 import { generateSecret, type FieldProblem } from '@vowchat/events';
-import { ApiTokenGuard } from '@vowchat/platform';
+import { Access, ApiTokenGuard } from '@vowchat/platform';
 import type { Request } from 'express';
 import type { DispatcherConfig } from '../config';
 import { webhookUrlProblem } from '../security/url-policy';
@@ -37,6 +37,7 @@ type Answer = { payload: { operations_webhook: OperationsWebhookView } };
 
 @Controller('api/v1/accounts/:account_id/operations-webhook')
 @UseGuards(ApiTokenGuard)
+@Access('account')
 export class OperationsWebhookController {
   constructor(
     private readonly repository: OperationsWebhookRepository,

@@ -32,7 +32,12 @@ export async function startProducer(overrides: Partial<ProducerConfig> = {}): Pr
     port: 0,
     apiToken: uniqueName('token'),
     logLevel: 'error',
-    kafka: { brokers: KAFKA_BROKERS, clientId: uniqueName('producer'), topicPartitions: 3, replicationFactor: 1 },
+    kafka: {
+      brokers: KAFKA_BROKERS,
+      clientId: uniqueName('producer'),
+      topicPartitions: 3,
+      replicationFactor: 1,
+    },
     topics: uniqueEventTopics(),
     credentialsTopic: uniqueName('credentials'),
     maxBodyBytes: 1024 * 1024,

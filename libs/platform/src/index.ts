@@ -7,3 +7,4 @@ export * from './credentials';
 export * from './kafka-client';
 export * from './sampled-log';
 export * from './health-answer';
+export * from './token-bucket';

@@ -40,6 +40,7 @@ it("applies a webhook created, changed, disabled and deleted through A to B's re
     url: webhook.url,
     subscriptions: new Set(['message_created']),
     secrets: [webhook.secret],
+    rateLimitPerSecond: null,
   });
   expect(ids(other.registry.matching(7, 'message_created'))).toEqual([webhook.id]);
 
@@ -63,6 +64,14 @@ it("applies a webhook created, changed, disabled and deleted through A to B's re
   await waitFor('B to drop the deleted webhook', () => other.registry.get(webhook.id) === undefined);
   expect(other.registry.matching(7, 'message_updated')).toEqual([]);
   expect(other.registry.versionOf(webhook.id)).toBe(5);
+});
+
+it("applies a webhook's rate limit changed through A to B's registry (what B's share is cut from)", async () => {
+  const webhook = await a.newWebhook({ accountId: 8 });
+  await waitFor('B to see the new webhook', () => b!.registry.get(webhook.id));
+  expect(b!.registry.get(webhook.id)?.rateLimitPerSecond).toBeNull();
+  await a.api('PATCH', `/api/v1/accounts/8/webhooks/${webhook.id}`, { body: { rate_limit_per_second: 25 } });
+  await waitFor('B to see the new rate', () => b!.registry.get(webhook.id)?.rateLimitPerSecond === 25);
 });
 
 it("applies B's rotation to A, so both sign with both secrets during the grace", async () => {
@@ -97,6 +106,7 @@ it('rebuilds a restarted instance from Postgres, without resurrecting deleted we
     previousSecretExpiresAt: null,
     enabled: true,
     disabledReason: null,
+    rateLimitPerSecond: null,
     version: 1,
     createdAt: now,
     updatedAt: now,
@@ -136,6 +146,7 @@ it('ignores a row on the topic that Postgres does not have (a stale record after
     previousSecretExpiresAt: null,
     enabled: true,
     disabledReason: null,
+    rateLimitPerSecond: null,
     version: 3,
     createdAt: now,
     updatedAt: now,

@@ -26,6 +26,7 @@ const VIEW_FIELDS = [
   'enabled',
   'id',
   'name',
+  'rate_limit_per_second',
   'subscriptions',
   'updated_at',
   'url',
@@ -101,6 +102,7 @@ describe('webhook lifecycle', () => {
       url: 'http://127.0.0.1:9/crm',
       subscriptions: new Set(['message_created', 'conversation_created']),
       secrets: [webhook.secret],
+      rateLimitPerSecond: null,
     });
     expect(ctx.registry.matching(accountId, 'conversation_created').map((t) => t.id)).toEqual([webhook.id]);
     expect(ctx.registry.matching(accountId, 'message_updated')).toEqual([]);
@@ -304,7 +306,7 @@ describe('validation', () => {
       'an unknown field',
       { ...validBody, secret: 'whsec_mine' },
       'secret',
-      'unknown field "secret"; the fields are url, subscriptions, name',
+      'unknown field "secret"; the fields are url, subscriptions, name, rate_limit_per_second',
     ],
   ])('refuses to create a webhook with %s', async (_case, body, field, message) => {
     expect(await refusedCreate(body)).toEqual([{ field, message }]);
@@ -320,7 +322,8 @@ describe('validation', () => {
         {},
         {
           field: '(root)',
-          message: 'nothing to change: send at least one of url, subscriptions, name, enabled',
+          message:
+            'nothing to change: send at least one of url, subscriptions, name, enabled, rate_limit_per_second',
         },
       ],
       [{ enabled: 'no' }, { field: 'enabled', message: 'enabled must be true or false' }],
@@ -329,7 +332,8 @@ describe('validation', () => {
         { secret: 'x' },
         {
           field: 'secret',
-          message: 'unknown field "secret"; the fields are url, subscriptions, name, enabled',
+          message:
+            'unknown field "secret"; the fields are url, subscriptions, name, enabled, rate_limit_per_second',
         },
       ],
     ] as const) {

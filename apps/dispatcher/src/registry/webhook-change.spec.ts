@@ -17,6 +17,7 @@ const webhook: Webhook = {
   previousSecretExpiresAt: new Date('2025-01-02T00:00:00.000Z'),
   enabled: false,
   disabledReason: '410 Gone from endpoint',
+  rateLimitPerSecond: 25,
   version: 3,
   createdAt: new Date('2025-01-01T00:00:00.000Z'),
   updatedAt: new Date('2025-01-01T12:00:00.000Z'),
@@ -37,6 +38,7 @@ describe('webhook change records', () => {
       previous_secret_expires_at: '2025-01-02T00:00:00.000Z',
       enabled: false,
       disabled_reason: '410 Gone from endpoint',
+      rate_limit_per_second: 25,
       version: 3,
       created_at: '2025-01-01T00:00:00.000Z',
       updated_at: '2025-01-01T12:00:00.000Z',
@@ -63,6 +65,24 @@ describe('webhook change records', () => {
       ok: true,
       change: upsertChange(plain),
     });
+  });
+
+  it('reads a record written before rate limits as the default rate (null)', () => {
+    const value = JSON.parse(encodeWebhookChange(upsertChange(webhook)).value);
+    delete value.rate_limit_per_second;
+    const decoded = decodeWebhookChange(webhook.id, JSON.stringify(value));
+    expect(decoded).toEqual({ ok: true, change: upsertChange({ ...webhook, rateLimitPerSecond: null }) });
+  });
+
+  it('refuses a rate that is not a positive integer', () => {
+    const value = JSON.parse(encodeWebhookChange(upsertChange(webhook)).value);
+    for (const bad of [0, -5, 1.5, '20']) {
+      value.rate_limit_per_second = bad;
+      expect(decodeWebhookChange(webhook.id, JSON.stringify(value))).toEqual({
+        ok: false,
+        reason: 'rate_limit_per_second must be a positive integer, null or absent',
+      });
+    }
   });
 
   it('drops subscription names this build does not know', () => {

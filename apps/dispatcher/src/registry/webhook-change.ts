@@ -17,6 +17,8 @@ export interface Webhook {
   previousSecretExpiresAt: Date | null;
   enabled: boolean;
   disabledReason: string | null;
+  /** Most requests per second to the endpoint, shared among the instances; null for the configured default. */
+  rateLimitPerSecond: number | null;
   /** Bumped on every change; a registry applies a change only when it is newer than what it holds. */
   version: number;
   createdAt: Date;
@@ -48,6 +50,8 @@ export interface WebhookRowValue {
   previous_secret_expires_at: string | null;
   enabled: boolean;
   disabled_reason: string | null;
+  /** Absent in records written before rate limits (read as null: the default). */
+  rate_limit_per_second?: number | null;
   version: number;
   created_at: string;
   updated_at: string;
@@ -83,6 +87,7 @@ export function encodeWebhookChange(change: WebhookChange): { key: string; value
     previous_secret_expires_at: w.previousSecretExpiresAt?.toISOString() ?? null,
     enabled: w.enabled,
     disabled_reason: w.disabledReason,
+    rate_limit_per_second: w.rateLimitPerSecond,
     version: w.version,
     created_at: w.createdAt.toISOString(),
     updated_at: w.updatedAt.toISOString(),
@@ -154,6 +159,13 @@ export function decodeWebhookChange(key: string | null, value: string | null): D
   want('enabled', typeof r.enabled === 'boolean', 'a boolean');
   want('name', isTextOrNull(r.name), 'a string or null');
   want('disabled_reason', isTextOrNull(r.disabled_reason), 'a string or null');
+  want(
+    'rate_limit_per_second',
+    r.rate_limit_per_second === undefined ||
+      r.rate_limit_per_second === null ||
+      (Number.isSafeInteger(r.rate_limit_per_second) && (r.rate_limit_per_second as number) > 0),
+    'a positive integer, null or absent',
+  );
   want('created_at', isTime(r.created_at), 'an ISO time');
   want('updated_at', isTime(r.updated_at), 'an ISO time');
   if (problems.length > 0) return { ok: false, reason: problems.join('; ') };
@@ -175,6 +187,7 @@ export function decodeWebhookChange(key: string | null, value: string | null): D
         previousSecretExpiresAt: expiresAt === null ? null : new Date(expiresAt),
         enabled: r.enabled as boolean,
         disabledReason: r.disabled_reason as string | null,
+        rateLimitPerSecond: (r.rate_limit_per_second as number | null | undefined) ?? null,
         version: r.version as number,
         createdAt: new Date(r.created_at as string),
         updatedAt: new Date(r.updated_at as string),

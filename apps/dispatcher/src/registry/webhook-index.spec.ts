@@ -16,6 +16,7 @@ function webhook(overrides: Partial<Webhook> = {}): Webhook {
     previousSecretExpiresAt: null,
     enabled: true,
     disabledReason: null,
+    rateLimitPerSecond: null,
     version: 1,
     createdAt: T0,
     updatedAt: T0,
@@ -50,8 +51,11 @@ describe('WebhookIndex', () => {
       url: 'https://hooks.example.com/a',
       subscriptions: new Set(['message_created', 'message_updated']),
       secrets: ['whsec_current'],
+      rateLimitPerSecond: null,
     });
     expect(index.get(target.id, T0)).toBe(target);
+    index.apply(upsertChange(webhook({ version: 2, rateLimitPerSecond: 20 })));
+    expect(index.get(target.id, T0)?.rateLimitPerSecond).toBe(20);
   });
 
   it('applies a newer version and ignores one that is older or equal', () => {

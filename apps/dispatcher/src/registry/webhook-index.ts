@@ -11,6 +11,8 @@ export interface WebhookTarget {
   readonly subscriptions: ReadonlySet<EventType>;
   /** The current secret first, then the previous one while its rotation grace lasts. */
   readonly secrets: readonly string[];
+  /** Most requests per second to the endpoint (all instances together); null for the default. */
+  readonly rateLimitPerSecond: number | null;
 }
 
 interface Entry {
@@ -104,7 +106,13 @@ export class WebhookIndex {
 }
 
 function liveEntry(w: Webhook): NonNullable<Entry['live']> {
-  const base = { id: w.id, accountId: w.accountId, url: w.url, subscriptions: new Set(w.subscriptions) };
+  const base = {
+    id: w.id,
+    accountId: w.accountId,
+    url: w.url,
+    subscriptions: new Set(w.subscriptions),
+    rateLimitPerSecond: w.rateLimitPerSecond,
+  };
   const target: WebhookTarget = Object.freeze({ ...base, secrets: Object.freeze([w.secret]) });
   const inGrace: WebhookTarget | null =
     w.previousSecret !== null && w.previousSecretExpiresAt !== null

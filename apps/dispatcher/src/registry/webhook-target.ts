@@ -8,4 +8,6 @@ export interface WebhookTarget {
   subscriptions: ReadonlySet<EventType>;
   /** The current secret first, then the previous one while its rotation grace lasts. */
   secrets: readonly string[];
+  /** Most requests per second to the endpoint (all instances together); null for the default. */
+  rateLimitPerSecond: number | null;
 }

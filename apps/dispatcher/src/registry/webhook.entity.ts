@@ -41,6 +41,10 @@ export class WebhookEntity implements Webhook {
   @Column({ name: 'disabled_reason', type: 'text', nullable: true })
   disabledReason!: string | null;
 
+  /** Null: the configured default (DELIVERY_ENDPOINT_RATE_LIMIT). */
+  @Column({ name: 'rate_limit_per_second', type: 'integer', nullable: true })
+  rateLimitPerSecond!: number | null;
+
   /** Bumped on every change; registries apply a change only when it is newer than what they hold. */
   @Column({ type: 'integer' })
   version!: number;

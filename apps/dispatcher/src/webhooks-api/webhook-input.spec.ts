@@ -10,12 +10,36 @@ describe('parseCreateWebhook', () => {
   it('accepts url and subscriptions, with an optional name', () => {
     expect(parseCreateWebhook(valid, strict)).toEqual({
       ok: true,
-      value: { url: valid.url, subscriptions: ['message_created'], name: null },
+      value: { url: valid.url, subscriptions: ['message_created'], name: null, rateLimitPerSecond: null },
     });
     expect(parseCreateWebhook({ ...valid, name: 'CRM sync' }, strict)).toEqual({
       ok: true,
-      value: { url: valid.url, subscriptions: ['message_created'], name: 'CRM sync' },
+      value: {
+        url: valid.url,
+        subscriptions: ['message_created'],
+        name: 'CRM sync',
+        rateLimitPerSecond: null,
+      },
     });
+  });
+
+  it('takes an optional rate_limit_per_second within its bounds (null: the default)', () => {
+    const rateOf = (raw: unknown) => {
+      const parsed = parseCreateWebhook({ ...valid, rate_limit_per_second: raw }, strict);
+      return parsed.ok ? parsed.value.rateLimitPerSecond : parsed.problems;
+    };
+    expect(rateOf(20)).toBe(20);
+    expect(rateOf(1)).toBe(1);
+    expect(rateOf(10_000)).toBe(10_000);
+    expect(rateOf(null)).toBeNull();
+    const refused = [
+      {
+        field: 'rate_limit_per_second',
+        message:
+          'rate_limit_per_second must be a whole number of requests per second from 1 to 10000, or null for the default',
+      },
+    ];
+    for (const bad of [0, -1, 10_001, 2.5, '20', true]) expect(rateOf(bad)).toEqual(refused);
   });
 
   it('accepts every event type at once', () => {
@@ -98,8 +122,14 @@ describe('parseCreateWebhook', () => {
     expect(parseCreateWebhook({ ...valid, secret: 'whsec_x', enabled: false }, strict)).toEqual({
       ok: false,
       problems: [
-        { field: 'secret', message: 'unknown field "secret"; the fields are url, subscriptions, name' },
-        { field: 'enabled', message: 'unknown field "enabled"; the fields are url, subscriptions, name' },
+        {
+          field: 'secret',
+          message: 'unknown field "secret"; the fields are url, subscriptions, name, rate_limit_per_second',
+        },
+        {
+          field: 'enabled',
+          message: 'unknown field "enabled"; the fields are url, subscriptions, name, rate_limit_per_second',
+        },
       ],
     });
   });
@@ -118,13 +148,26 @@ describe('parseUpdateWebhook', () => {
     });
   });
 
+  it('changes the rate limit, or sets it back to the default with null', () => {
+    expect(parseUpdateWebhook({ rate_limit_per_second: 5 }, strict)).toEqual({
+      ok: true,
+      value: { rateLimitPerSecond: 5 },
+    });
+    expect(parseUpdateWebhook({ rate_limit_per_second: null }, strict)).toEqual({
+      ok: true,
+      value: { rateLimitPerSecond: null },
+    });
+    expect(parseUpdateWebhook({ rate_limit_per_second: 0 }, strict).ok).toBe(false);
+  });
+
   it('refuses an empty change', () => {
     expect(parseUpdateWebhook({}, strict)).toEqual({
       ok: false,
       problems: [
         {
           field: '(root)',
-          message: 'nothing to change: send at least one of url, subscriptions, name, enabled',
+          message:
+            'nothing to change: send at least one of url, subscriptions, name, enabled, rate_limit_per_second',
         },
       ],
     });
@@ -136,7 +179,11 @@ describe('parseUpdateWebhook', () => {
     ).toEqual({
       ok: false,
       problems: [
-        { field: 'id', message: 'unknown field "id"; the fields are url, subscriptions, name, enabled' },
+        {
+          field: 'id',
+          message:
+            'unknown field "id"; the fields are url, subscriptions, name, enabled, rate_limit_per_second',
+        },
         { field: 'url', message: 'url must use https://' },
         {
           field: 'subscriptions',

@@ -8,8 +8,10 @@ export type { CreateWebhookInput, UpdateWebhookInput } from '../webhooks/webhook
 export type Parsed<T> = { ok: true; value: T } | { ok: false; problems: FieldProblem[] };
 
 export const MAX_NAME_LENGTH = 255;
-const CREATE_FIELDS = ['url', 'subscriptions', 'name'] as const;
-const UPDATE_FIELDS = ['url', 'subscriptions', 'name', 'enabled'] as const;
+const CREATE_FIELDS = ['url', 'subscriptions', 'name', 'rate_limit_per_second'] as const;
+const UPDATE_FIELDS = ['url', 'subscriptions', 'name', 'enabled', 'rate_limit_per_second'] as const;
+/** Bounds of a webhook's `rate_limit_per_second` (requests per second, all instances together). */
+export const RATE_LIMIT_BOUNDS = { min: 1, max: 10_000 } as const;
 
 /** The account id of a path, or null when it is not a positive integer. */
 export function parseAccountId(raw: string): number | null {
@@ -37,10 +39,16 @@ export function parseCreateWebhook(
   const url = parseUrl(fields.url, policy, problems);
   const subscriptions = parseSubscriptions(fields.subscriptions, problems);
   const name = parseName(fields.name, problems);
+  const rateLimit = parseRateLimit(fields.rate_limit_per_second, problems);
   if (problems.length > 0) return { ok: false, problems };
   return {
     ok: true,
-    value: { url: url!, subscriptions: subscriptions!, name: name ?? null },
+    value: {
+      url: url!,
+      subscriptions: subscriptions!,
+      name: name ?? null,
+      rateLimitPerSecond: rateLimit ?? null,
+    },
   };
 }
 
@@ -58,6 +66,8 @@ export function parseUpdateWebhook(
   if (fields.subscriptions !== undefined)
     value.subscriptions = parseSubscriptions(fields.subscriptions, problems);
   if (fields.name !== undefined) value.name = parseName(fields.name, problems);
+  if (fields.rate_limit_per_second !== undefined)
+    value.rateLimitPerSecond = parseRateLimit(fields.rate_limit_per_second, problems);
   if (fields.enabled !== undefined) {
     if (typeof fields.enabled === 'boolean') value.enabled = fields.enabled;
     else problems.push({ field: 'enabled', message: 'enabled must be true or false' });
@@ -159,6 +169,20 @@ function parseName(raw: unknown, problems: FieldProblem[]): string | null | unde
     problems.push({
       field: 'name',
       message: `name must be at most ${MAX_NAME_LENGTH} characters, got ${raw.length}`,
+    });
+    return undefined;
+  }
+  return raw;
+}
+
+/** A webhook's own request rate: an integer within RATE_LIMIT_BOUNDS, or null (absent too) for the default. */
+function parseRateLimit(raw: unknown, problems: FieldProblem[]): number | null | undefined {
+  if (raw === undefined || raw === null) return null;
+  const { min, max } = RATE_LIMIT_BOUNDS;
+  if (typeof raw !== 'number' || !Number.isInteger(raw) || raw < min || raw > max) {
+    problems.push({
+      field: 'rate_limit_per_second',
+      message: `rate_limit_per_second must be a whole number of requests per second from ${min} to ${max}, or null for the default`,
     });
     return undefined;
   }

@@ -11,6 +11,8 @@ export interface WebhookView {
   subscriptions: EventType[];
   enabled: boolean;
   disabled_reason: string | null;
+  /** Requests per second to the endpoint; null: the configured default (DELIVERY_ENDPOINT_RATE_LIMIT). */
+  rate_limit_per_second: number | null;
   created_at: string;
   updated_at: string;
 }
@@ -30,6 +32,7 @@ export function webhookView(w: Webhook): WebhookView {
     subscriptions: w.subscriptions,
     enabled: w.enabled,
     disabled_reason: w.disabledReason,
+    rate_limit_per_second: w.rateLimitPerSecond,
     created_at: w.createdAt.toISOString(),
     updated_at: w.updatedAt.toISOString(),
   };

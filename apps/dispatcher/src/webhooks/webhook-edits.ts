@@ -6,6 +6,8 @@ export interface CreateWebhookInput {
   url: string;
   subscriptions: EventType[];
   name: string | null;
+  /** Requests per second to the endpoint; null for the configured default. */
+  rateLimitPerSecond: number | null;
 }
 
 export interface UpdateWebhookInput {
@@ -13,4 +15,5 @@ export interface UpdateWebhookInput {
   subscriptions?: EventType[];
   name?: string | null;
   enabled?: boolean;
+  rateLimitPerSecond?: number | null;
 }

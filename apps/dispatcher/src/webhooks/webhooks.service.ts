@@ -60,6 +60,7 @@ export class WebhooksService {
       previousSecretExpiresAt: null,
       enabled: true,
       disabledReason: null,
+      rateLimitPerSecond: input.rateLimitPerSecond,
       version: 1,
       createdAt: now,
       updatedAt: now,
@@ -77,6 +78,7 @@ export class WebhooksService {
       if (input.url !== undefined) w.url = input.url;
       if (input.subscriptions !== undefined) w.subscriptions = input.subscriptions;
       if (input.name !== undefined) w.name = input.name;
+      if (input.rateLimitPerSecond !== undefined) w.rateLimitPerSecond = input.rateLimitPerSecond;
       if (input.enabled !== undefined && input.enabled !== w.enabled) {
         w.enabled = input.enabled;
         w.disabledReason = input.enabled ? null : DISABLED_THROUGH_API;

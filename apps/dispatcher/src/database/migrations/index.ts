@@ -4,6 +4,7 @@ import { CreateDeliveryTables1732400100000 } from './1732400100000-create-delive
 import { CreateHealthRollups1796032700000 } from './1796032700000-create-health-rollups';
 import { CreateHealthApiIndexes1796032800000 } from './1796032800000-create-health-api-indexes';
 import { CreateEndpointLifecycle1796033500000 } from './1796033500000-create-endpoint-lifecycle';
+import { AddWebhookRateLimit1796034000000 } from './1796034000000-add-webhook-rate-limit';
 import { CreateApiTokens1796034300000 } from './1796034300000-create-api-tokens';
 
 export const MIGRATIONS: (new () => object)[] = [
@@ -12,5 +13,6 @@ export const MIGRATIONS: (new () => object)[] = [
   CreateHealthRollups1796032700000,
   CreateHealthApiIndexes1796032800000,
   CreateEndpointLifecycle1796033500000,
+  AddWebhookRateLimit1796034000000,
   CreateApiTokens1796034300000,
 ];

@@ -28,6 +28,11 @@ export interface DispatcherConfig {
     endpointConcurrency: number;
     /** Jobs buffered per endpoint before more are deferred to the retry store. */
     endpointQueueCap: number;
+    /**
+     * Requests per second to one endpoint when its webhook sets no `rate_limit_per_second`, shared
+     * among the instances (docs/decisions/0013-rate-limits.md).
+     */
+    endpointRateLimitPerSecond: number;
     /** Buffered (taken, not yet durable) records per partition before it is paused. */
     partitionBufferCap: number;
     /** Bytes of buffered records, across partitions, before the partitions taking more pause. */
@@ -121,6 +126,7 @@ export function loadDispatcherConfig(env: Env = process.env): DispatcherConfig {
       responseBodyCap: r.int('DELIVERY_RESPONSE_BODY_CAP', 2_048, { min: 0, max: 65_536 }),
       endpointConcurrency: r.int('DELIVERY_ENDPOINT_CONCURRENCY', 10, { min: 1, max: 1000 }),
       endpointQueueCap: r.int('DELIVERY_ENDPOINT_QUEUE_CAP', 1_000, { min: 1, max: 1_000_000 }),
+      endpointRateLimitPerSecond: r.int('DELIVERY_ENDPOINT_RATE_LIMIT', 50, { min: 1, max: 100_000 }),
       partitionBufferCap: r.int('DELIVERY_PARTITION_BUFFER_CAP', 2_000, { min: 1, max: 1_000_000 }),
       bufferBytesCap: r.int('DELIVERY_BUFFER_BYTES', 64 * 1024 * 1024, { min: 1_048_576 }),
       stallThresholdMs: r.int('DELIVERY_STALL_THRESHOLD_MS', 120_000, { min: 100 }),

@@ -78,8 +78,11 @@ export interface WebhookStateRecord {
   at: string;
 }
 
-/** Why a delivery was put off without an attempt. */
-export const DEFERRAL_REASONS = ['breaker_open', 'endpoint_queue_full'] as const;
+/**
+ * Why a delivery was put off without an attempt. `rate_limited`: its endpoint's lane was full while
+ * waiting for the endpoint's request rate (docs/decisions/0013-rate-limits.md).
+ */
+export const DEFERRAL_REASONS = ['breaker_open', 'endpoint_queue_full', 'rate_limited'] as const;
 export type DeferralReason = (typeof DEFERRAL_REASONS)[number];
 
 /**

@@ -38,6 +38,8 @@ export interface EventStreamOptions {
   commitIntervalMs?: number;
   /** How long close() waits for in-flight work before committing what is durable. */
   drainTimeoutMs?: number;
+  /** Told the group's member count after each join (endpoint rate limits are shared among them). */
+  onGroupMembers?: (count: number) => void;
 }
 
 export class EventStreamServer extends Server implements CustomTransportStrategy {
@@ -128,6 +130,14 @@ export class EventStreamServer extends Server implements CustomTransportStrategy
     consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
       this.joined = true;
       this.onAssignment(payload.memberAssignment);
+      const onGroupMembers = this.options.onGroupMembers;
+      if (onGroupMembers)
+        consumer
+          .describeGroup()
+          .then(({ members }) => onGroupMembers(members.length))
+          .catch((error: Error) =>
+            this.log.warnWith('consumer group not described', { error: error.message }),
+          );
     });
     consumer.on(consumer.events.REBALANCING, () => (this.joined = false));
     consumer.on(consumer.events.STOP, () => (this.running = false));

@@ -1,6 +1,7 @@
 // From a consumed record to delivery jobs: decode it (or dead-letter it), find the account's
 // webhooks subscribed to its type in the in-memory registry (no database query per event), and
 // queue one job per webhook on that endpoint's lane. `done` fires when every job is durable.
+// A lane waits for its endpoint's rate limit; a job that finds it full is deferred to the retry store.
 import { decodeEventRecord, type EventType } from '@vowchat/events';
 import type { SampledLog } from '@vowchat/platform';
 import type { RecordSink, TakenRecord } from '../consumer/event-stream.server';
@@ -13,7 +14,11 @@ import type { Clock } from '../tokens';
 import { deferralRecord, deliveryIdOf, publishedAtOf, type DeliveryJob } from './delivery-job';
 import type { DeliveryExecutor } from './delivery-executor';
 import { EndpointQueues } from './endpoint-queues';
+import type { EndpointRateLimits } from './throttle/endpoint-rate-limits';
 import { writeDurably } from './until-durable';
+
+/** The longest a job waits in its lane for the endpoint's rate limit; beyond it, it waits in the retry store. */
+export const RATE_LIMIT_LANE_WAIT_MS = 5_000;
 
 export interface QueuedJob {
   job: DeliveryJob;
@@ -29,7 +34,9 @@ export interface DeliveryPipelineDeps {
   recorder: Pick<DeliveryRecorder, 'record'>;
   clock: Clock;
   settings: { endpointConcurrency: number; endpointQueueCap: number; overflowDelayMs: number };
-  metrics: Pick<DispatcherMetrics, 'eventsConsumed' | 'deadLetters' | 'deferrals'>;
+  metrics: Pick<DispatcherMetrics, 'eventsConsumed' | 'deadLetters' | 'deferrals' | 'rateLimited'>;
+  /** Each endpoint's request rate (none: unlimited). */
+  rateLimits?: Pick<EndpointRateLimits, 'take' | 'backlogMs'>;
   /** Where failed durable writes are logged (sampled). */
   log: SampledLog;
 }
@@ -43,6 +50,8 @@ export class DeliveryPipeline implements RecordSink {
       queueCap: deps.settings.endpointQueueCap,
       // UTF-16 length: close enough to the bytes held, and free to read.
       sizeOf: ({ job }) => job.body.length,
+      admit: deps.rateLimits && ((webhookId) => deps.rateLimits!.take(webhookId)),
+      onThrottled: (jobs) => deps.metrics.rateLimited.inc(jobs),
       run: async ({ job, durable }) => {
         await deps.executor.execute(job);
         durable();
@@ -83,13 +92,35 @@ export class DeliveryPipeline implements RecordSink {
     }
   }
 
-  /** Queues a job on its endpoint's lane; when the lane is full the job is deferred to the retry store. */
+  /**
+   * Queues a job on its endpoint's lane; when the lane is full the job is deferred to the retry
+   * store. A lane waiting for its rate limit takes a job only while its backlog goes out within
+   * RATE_LIMIT_LANE_WAIT_MS at this instance's share: a longer wait would hold the partition's commit
+   * (and a retry's lease) for it. Beyond that, or when it is full, the job is deferred as
+   * `rate_limited`, due back when the lane's backlog has gone out (or sooner on another instance).
+   */
   submit(job: DeliveryJob, durable: () => void): void {
-    if (this.queues.offer(job.webhookId, { job, durable })) return;
-    this.deps.metrics.deferrals.inc({ reason: 'endpoint_queue_full' });
+    const { rateLimits, settings } = this.deps;
+    const throttled = rateLimits !== undefined && this.queues.throttled(job.webhookId);
+    const waitTooLong =
+      throttled &&
+      rateLimits.backlogMs(job.webhookId, this.queues.depth(job.webhookId) + 1, 0, Infinity) >
+        RATE_LIMIT_LANE_WAIT_MS;
+    if (!waitTooLong && this.queues.offer(job.webhookId, { job, durable })) return;
+    const reason = throttled ? 'rate_limited' : 'endpoint_queue_full';
+    this.deps.metrics.deferrals.inc({ reason });
     const now = this.deps.clock.now();
-    const dueAt = new Date(now.getTime() + this.deps.settings.overflowDelayMs);
-    const deferral = deferralRecord(job, 'endpoint_queue_full', now);
+    const delayMs =
+      reason === 'rate_limited'
+        ? rateLimits!.backlogMs(
+            job.webhookId,
+            this.queues.depth(job.webhookId),
+            settings.overflowDelayMs,
+            300_000,
+          )
+        : settings.overflowDelayMs;
+    const dueAt = new Date(now.getTime() + delayMs);
+    const deferral = deferralRecord(job, reason, now);
     void writeDurably(
       async () => {
         await Promise.all([

@@ -35,6 +35,8 @@ import { WebhooksService } from '../webhooks/webhooks.service';
 import { BreakerChanges } from './breaker-changes';
 import { DeliveryExecutor } from './delivery-executor';
 import { DeliveryPipeline } from './delivery-pipeline';
+import { EndpointRateLimits } from './throttle/endpoint-rate-limits';
+import { InstanceCount } from './throttle/instance-count';
 import { WebhookSender } from './webhook-sender';
 
 /** The delivery path's logger (component: delivery). */
@@ -143,6 +145,24 @@ const providers: Provider[] = [
       SampledLog,
     ],
   },
+  { provide: InstanceCount, useFactory: () => new InstanceCount() },
+  {
+    provide: EndpointRateLimits,
+    // Each webhook's rate (or the default), this instance's share of it (docs/decisions/0013-rate-limits.md).
+    useFactory: (
+      config: DispatcherConfig,
+      registry: WebhookRegistry,
+      instances: InstanceCount,
+      clock: Clock,
+    ) =>
+      new EndpointRateLimits({
+        rateOf: (webhookId) => registry.get(webhookId)?.rateLimitPerSecond,
+        defaultPerSecond: config.delivery.endpointRateLimitPerSecond,
+        instances: () => instances.value,
+        nowMs: () => clock.now().getTime(),
+      }),
+    inject: [DISPATCHER_CONFIG, WebhookRegistry, InstanceCount, CLOCK],
+  },
   {
     provide: DeliveryPipeline,
     useFactory: (
@@ -155,9 +175,11 @@ const providers: Provider[] = [
       metrics: DispatcherMetrics,
       clock: Clock,
       sampled: SampledLog,
+      rateLimits: EndpointRateLimits,
     ) =>
       new DeliveryPipeline({
         log: sampled,
+        rateLimits,
         registry,
         executor,
         deadLetters,
@@ -177,6 +199,7 @@ const providers: Provider[] = [
       DispatcherMetrics,
       CLOCK,
       SampledLog,
+      EndpointRateLimits,
     ],
   },
   {
@@ -208,7 +231,13 @@ const providers: Provider[] = [
   },
   {
     provide: EventStreamServer,
-    useFactory: (config: DispatcherConfig, kafka: Kafka, pipeline: DeliveryPipeline, logger: JsonLogger) =>
+    useFactory: (
+      config: DispatcherConfig,
+      kafka: Kafka,
+      pipeline: DeliveryPipeline,
+      logger: JsonLogger,
+      instances: InstanceCount,
+    ) =>
       new EventStreamServer(
         kafka,
         {
@@ -217,11 +246,12 @@ const providers: Provider[] = [
           partitionBufferCap: config.delivery.partitionBufferCap,
           bufferBytesCap: config.delivery.bufferBytesCap,
           sessionTimeoutMs: config.kafka.sessionTimeoutMs,
+          onGroupMembers: (count) => instances.update(count),
         },
         pipeline,
         logger.child({ component: 'consumer' }),
       ),
-    inject: [DISPATCHER_CONFIG, KAFKA, DeliveryPipeline, LOGGER],
+    inject: [DISPATCHER_CONFIG, KAFKA, DeliveryPipeline, LOGGER, InstanceCount],
   },
   {
     provide: OutcomeProjector,

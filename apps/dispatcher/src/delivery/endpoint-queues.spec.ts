@@ -87,3 +87,74 @@ describe('EndpointQueues in bytes', () => {
     expect(queues.waitingBytes).toBe(0);
   });
 });
+
+describe('EndpointQueues with a rate limit', () => {
+  beforeEach(() => jest.useFakeTimers());
+  afterEach(() => jest.useRealTimers());
+
+  /** Lanes whose endpoint 'slow' admits one job per 100 ms and 'fast' every job. */
+  function limitedQueues(queueCap = 10) {
+    const started: string[] = [];
+    let throttled = 0;
+    let nextTokenAt = 0;
+    const queues = new EndpointQueues<string>({
+      concurrency: 5,
+      queueCap,
+      run: async (job) => void started.push(job),
+      admit: (endpoint) => {
+        if (endpoint !== 'slow') return 0;
+        const wait = nextTokenAt - Date.now();
+        if (wait > 0) return wait;
+        nextTokenAt = Date.now() + 100;
+        return 0;
+      },
+      onThrottled: (jobs) => (throttled += jobs),
+    });
+    return { queues, started, throttled: () => throttled };
+  }
+
+  it('starts a throttled job when its token is due, without holding a slot meanwhile', async () => {
+    const { queues, started, throttled } = limitedQueues();
+    ['s1', 's2', 's3'].forEach((job) => queues.offer('slow', job));
+    queues.offer('fast', 'f1');
+    await Promise.resolve();
+    expect(started).toEqual(['s1', 'f1']);
+    expect(queues.throttled('slow')).toBe(true);
+    expect(queues.throttled('fast')).toBe(false);
+    expect(queues.active).toBe(0);
+    expect(queues.waiting).toBe(2);
+    await jest.advanceTimersByTimeAsync(100);
+    expect(started).toEqual(['s1', 'f1', 's2']);
+    await jest.advanceTimersByTimeAsync(100);
+    expect(started).toEqual(['s1', 'f1', 's2', 's3']);
+    expect(queues.throttled('slow')).toBe(false);
+    // s2 and s3 waited for the rate; each is counted once.
+    expect(throttled()).toBe(2);
+    await queues.idle();
+  });
+
+  it('keeps one timer per lane, and a job offered while throttled waits its turn (counted once)', async () => {
+    const { queues, started, throttled } = limitedQueues();
+    queues.offer('slow', 's1');
+    queues.offer('slow', 's2');
+    queues.offer('slow', 's3');
+    queues.offer('slow', 's4');
+    expect(jest.getTimerCount()).toBe(1);
+    expect(throttled()).toBe(3);
+    await jest.advanceTimersByTimeAsync(1_000);
+    expect(started).toEqual(['s1', 's2', 's3', 's4']);
+    expect(throttled()).toBe(3);
+    expect(jest.getTimerCount()).toBe(0);
+  });
+
+  it('refuses beyond the queue cap while throttled, so the caller defers the job', () => {
+    const { queues } = limitedQueues(2);
+    expect(['s1', 's2', 's3', 's4'].map((job) => queues.offer('slow', job))).toEqual([
+      true,
+      true,
+      true,
+      false,
+    ]);
+    expect(queues.throttled('slow')).toBe(true);
+  });
+});

@@ -1,5 +1,7 @@
 // One bounded FIFO queue per endpoint with its own concurrency cap, so a slow or dead endpoint only
-// ever occupies its own slots: the healthy endpoints sharing its partitions keep flowing.
+// ever occupies its own slots: the healthy endpoints sharing its partitions keep flowing. With
+// `admit` (the endpoint's rate limit) a lane whose endpoint has no token left waits, holding no
+// concurrency slot, on one timer until the next token, then pumps again.
 
 export interface EndpointQueuesOptions<J> {
   /** Concurrent jobs per endpoint. */
@@ -10,11 +12,19 @@ export interface EndpointQueuesOptions<J> {
   run: (job: J) => Promise<void>;
   /** A job's size in bytes, for `waitingBytes` (0 without it). */
   sizeOf?: (job: J) => number;
+  /** Takes a token for one request to `endpoint`: 0 to start a job now, else ms to wait (rate limit). */
+  admit?: (endpoint: string) => number;
+  /** Called with the number of jobs that start waiting for the endpoint's rate (each job once). */
+  onThrottled?: (jobs: number) => void;
 }
 
 interface Lane<J> {
   waiting: J[];
   active: number;
+  /** Set while the lane waits for its endpoint's next token. */
+  refill: NodeJS.Timeout | null;
+  /** Leading waiting jobs already counted as throttled (all of them while `refill` is set). */
+  throttled: number;
 }
 
 export class EndpointQueues<J> {
@@ -28,14 +38,23 @@ export class EndpointQueues<J> {
 
   /** Queues `job` for `endpoint`; false when that endpoint's queue is full. */
   offer(endpoint: string, job: J): boolean {
-    const lane = this.lanes.get(endpoint) ?? { waiting: [], active: 0 };
+    const lane = this.lanes.get(endpoint) ?? { waiting: [], active: 0, refill: null, throttled: 0 };
     if (lane.waiting.length >= this.options.queueCap) return false;
     this.lanes.set(endpoint, lane);
     lane.waiting.push(job);
     this.waitingTotal++;
     this.waitingBytesTotal += this.options.sizeOf?.(job) ?? 0;
+    if (lane.refill !== null) {
+      lane.throttled = lane.waiting.length;
+      this.options.onThrottled?.(1);
+    }
     this.pump(endpoint, lane);
     return true;
+  }
+
+  /** True while `endpoint`'s lane waits for its rate limit (a full lane then is the limit's doing). */
+  throttled(endpoint: string): boolean {
+    return (this.lanes.get(endpoint)?.refill ?? null) !== null;
   }
 
   /** Jobs waiting and running for one endpoint. */
@@ -64,8 +83,14 @@ export class EndpointQueues<J> {
   }
 
   private pump(endpoint: string, lane: Lane<J>): void {
-    while (lane.active < this.options.concurrency && lane.waiting.length > 0) {
+    while (lane.active < this.options.concurrency && lane.waiting.length > 0 && lane.refill === null) {
+      const waitMs = this.options.admit?.(endpoint) ?? 0;
+      if (waitMs > 0) {
+        this.throttle(endpoint, lane, waitMs);
+        return;
+      }
       const job = lane.waiting.shift()!;
+      if (lane.throttled > 0) lane.throttled--;
       this.waitingTotal--;
       this.waitingBytesTotal -= this.options.sizeOf?.(job) ?? 0;
       lane.active++;
@@ -78,5 +103,18 @@ export class EndpointQueues<J> {
         if (this.waitingTotal + this.activeTotal === 0) this.idleWaiters.splice(0).forEach((wake) => wake());
       });
     }
+  }
+
+  /** Waits for the endpoint's next token on a timer (no slot held, no busy loop), then pumps again. */
+  private throttle(endpoint: string, lane: Lane<J>, waitMs: number): void {
+    const newlyThrottled = lane.waiting.length - lane.throttled;
+    lane.throttled = lane.waiting.length;
+    if (newlyThrottled > 0) this.options.onThrottled?.(newlyThrottled);
+    lane.refill = setTimeout(() => {
+      lane.refill = null;
+      this.pump(endpoint, lane);
+    }, waitMs);
+    // Jobs left waiting at shutdown are not lost: their records are not committed, their retry rows come back.
+    lane.refill.unref();
   }
 }

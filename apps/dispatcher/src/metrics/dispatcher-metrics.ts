@@ -40,6 +40,8 @@ export class DispatcherMetrics {
   readonly deadLetters: PlainCounter;
   /** Jobs put back in the retry store without an attempt. */
   readonly deferrals: LabelledCounter<{ reason: DeferralReason }>;
+  /** Jobs that waited in their lane for their endpoint's rate limit (each job once; not an attempt). */
+  readonly rateLimited: PlainCounter;
   /** Jobs dropped without an attempt because their webhook is gone. */
   readonly skipped: LabelledCounter<{ reason: SkipReason }>;
   readonly breakerTransitions: LabelledCounter<{ state: BreakerState }>;
@@ -73,6 +75,11 @@ export class DispatcherMetrics {
       name: 'vowchat_deliveries_deferred_total',
       help: 'Deliveries deferred to the retry store without an attempt, by reason',
       labelNames: ['reason'] as const,
+      registers,
+    });
+    this.rateLimited = new Counter({
+      name: 'vowchat_deliveries_rate_limited_total',
+      help: "Deliveries that waited in their endpoint's lane for its request rate limit",
       registers,
     });
     this.skipped = new Counter({

@@ -315,7 +315,7 @@ describe('deferrals', () => {
     expect(decodeDeliveryRecord(JSON.stringify(deferral))).toEqual({ ok: true, record: deferral });
     expect(decodeDeliveryRecord(JSON.stringify({ ...deferral, reason: 'bored' }))).toEqual({
       ok: false,
-      reason: 'invalid deferral record: reason must be one of breaker_open, endpoint_queue_full, got "bored"',
+      reason: 'invalid deferral record: reason must be one of breaker_open, endpoint_queue_full, rate_limited, got "bored"',
     });
   });
 

@@ -23,6 +23,7 @@ describe('loadProducerConfig', () => {
       maxBatchEvents: 500,
       maxEventBytes: null,
       maxEventDepth: 64,
+      publishRateLimit: { perSecond: 1_000, burst: 2_000 },
     });
   });
 
@@ -43,6 +44,8 @@ describe('loadProducerConfig', () => {
       MAX_BATCH_EVENTS: '20',
       MAX_EVENT_BYTES: '65536',
       MAX_EVENT_DEPTH: '32',
+      PUBLISH_RATE_LIMIT_PER_ACCOUNT: '50',
+      PUBLISH_RATE_BURST_PER_ACCOUNT: '80',
     });
     expect(config).toEqual({
       port: 8080,
@@ -60,7 +63,13 @@ describe('loadProducerConfig', () => {
       maxBatchEvents: 20,
       maxEventBytes: 65536,
       maxEventDepth: 32,
+      publishRateLimit: { perSecond: 50, burst: 80 },
     });
+  });
+
+  it('turns the per-account publish rate limit off with 0', () => {
+    const config = loadProducerConfig({ PRODUCER_API_TOKEN: 't', PUBLISH_RATE_LIMIT_PER_ACCOUNT: '0' });
+    expect(config.publishRateLimit).toBeUndefined();
   });
 
   it('names every bad variable at once', () => {

@@ -7,6 +7,7 @@ import {
   type TopicNames,
 } from '@vowchat/events';
 import { EnvReader, type Env, type Level } from '@vowchat/platform';
+import type { PublishRateLimit } from './rate-limit/account-rate-limits';
 
 /** The three topics events are published to (the producer never touches the others). */
 export type EventTopicNames = Pick<TopicNames, EventStream>;
@@ -37,10 +38,14 @@ export interface ProducerConfig {
   maxEventBytes: number | null;
   /** The deepest an event may nest; deeper is refused with 422 before it is serialised. */
   maxEventDepth: number;
+  /** Events per second (and burst) each account may publish through this instance; absent: no limit. */
+  publishRateLimit?: PublishRateLimit;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 export const DEFAULT_MAX_BATCH_EVENTS = 500;
+/** Events per second one account may publish (docs/decisions/0013-rate-limits.md). */
+export const DEFAULT_PUBLISH_RATE_LIMIT = 1_000;
 
 /** Reads and validates the producer's environment; throws one ConfigError naming every bad variable. */
 export function loadProducerConfig(env: Env = process.env): ProducerConfig {
@@ -64,9 +69,23 @@ export function loadProducerConfig(env: Env = process.env): ProducerConfig {
       ? r.int('MAX_EVENT_BYTES', 0, { min: 1024, max: 64 * 1024 * 1024 })
       : null,
     maxEventDepth: r.int('MAX_EVENT_DEPTH', MAX_EVENT_DEPTH, { min: 8, max: 1000 }),
+    publishRateLimit: readPublishRateLimit(r),
   };
   r.done();
   return config;
+}
+
+/** PUBLISH_RATE_LIMIT_PER_ACCOUNT (0 turns it off) and PUBLISH_RATE_BURST_PER_ACCOUNT (default: twice the rate). */
+function readPublishRateLimit(r: EnvReader): PublishRateLimit | undefined {
+  const perSecond = r.int('PUBLISH_RATE_LIMIT_PER_ACCOUNT', DEFAULT_PUBLISH_RATE_LIMIT, {
+    min: 0,
+    max: 1_000_000,
+  });
+  const burst = r.int('PUBLISH_RATE_BURST_PER_ACCOUNT', Math.max(1, 2 * perSecond), {
+    min: 1,
+    max: 10_000_000,
+  });
+  return perSecond === 0 ? undefined : { perSecond, burst };
 }
 
 /** KAFKA_BROKERS, shared with the example-publishing CLI. */

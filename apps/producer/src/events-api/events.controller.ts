@@ -7,6 +7,8 @@ import type { ProducerConfig } from '../config';
 import { ApiError } from '../http/api-error';
 import { ProducerMetrics } from '../metrics/producer-metrics';
 import { eventTooLargeResponse } from '../publishing/event-too-large';
+import { AccountRateLimits } from '../rate-limit/account-rate-limits';
+import { rateLimitedResponse } from '../rate-limit/rate-limited';
 import { EVENT_PUBLISHER, LOGGER, PRODUCER_CONFIG, type EventSink } from '../tokens';
 import { parseBatchRequest, parseEventRequest, type RawBody } from './ingest-request';
 
@@ -22,12 +24,17 @@ export interface PublishedEventView {
 @UseGuards(ApiTokenGuard)
 @Access('publish')
 export class EventsController {
+  /** Each account's publish rate on this instance; null when PUBLISH_RATE_LIMIT_PER_ACCOUNT is 0. */
+  private readonly rateLimits: AccountRateLimits | null;
+
   constructor(
     @Inject(EVENT_PUBLISHER) private readonly sink: EventSink,
     @Inject(PRODUCER_CONFIG) private readonly config: ProducerConfig,
     @Inject(LOGGER) private readonly logger: JsonLogger,
     @Inject(ProducerMetrics) private readonly metrics: Pick<ProducerMetrics, 'timePublish'>,
-  ) {}
+  ) {
+    this.rateLimits = config.publishRateLimit ? new AccountRateLimits(config.publishRateLimit) : null;
+  }
 
   @Post()
   @HttpCode(202)
@@ -53,6 +60,10 @@ export class EventsController {
   }
 
   private async publish(events: VowChatEvent[], batch: boolean): Promise<PublishedEventView[]> {
+    // Valid requests only are counted, one token per event; a refused one publishes nothing.
+    const accountId = events[0].account.id;
+    const waitMs = this.rateLimits?.take(accountId, events.length, Date.now()) ?? 0;
+    if (waitMs > 0) throw new ApiError(rateLimitedResponse(accountId, waitMs, this.config.publishRateLimit!));
     let published: PublishedEvent[];
     try {
       published = await this.metrics.timePublish(events, () => this.sink.publishMany(events));

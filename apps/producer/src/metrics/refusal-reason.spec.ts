@@ -7,6 +7,7 @@ describe('refusalReasonOf', () => {
     expect(refusalReasonOf(413)).toBe('too_large');
     expect(refusalReasonOf(415)).toBe('unsupported_encoding');
     expect(refusalReasonOf(422)).toBe('validation');
+    expect(refusalReasonOf(429)).toBe('rate_limited');
     expect(refusalReasonOf(503)).toBe('kafka_unavailable');
     expect(refusalReasonOf(500)).toBe('internal_error');
     expect(refusalReasonOf(409)).toBe('other');

@@ -12,6 +12,8 @@ export const REFUSAL_REASONS = [
   'unsupported_encoding',
   /** 422: an unknown event, an invalid field, an account id that does not match. */
   'validation',
+  /** 429: the account published faster than its rate limit (Retry-After says when to try again). */
+  'rate_limited',
   /** 503: Kafka unreachable or refusing the write (the client retries). */
   'kafka_unavailable',
   'internal_error',
@@ -38,6 +40,8 @@ export function refusalReasonOf(status: number): RefusalReason | null {
       return 'unsupported_encoding';
     case 422:
       return 'validation';
+    case 429:
+      return 'rate_limited';
     case 503:
       return 'kafka_unavailable';
     default:

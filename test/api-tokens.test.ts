@@ -2,9 +2,10 @@
 // route of both apps (read from their routers, so a new route cannot be left out) answered for
 // every kind of credential; revocation through one instance refused by the others within 5 s; no
 // token in Postgres, on the credentials topic or in any log line.
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
-import { isDeepStrictEqual } from 'node:util';
+import { isDeepStrictEqual, promisify } from 'node:util';
 import type { INestApplication } from '@nestjs/common';
 import { Client } from 'pg';
 import { exampleEvent } from '@vowchat/events';
@@ -46,6 +47,7 @@ interface Answer {
 
 const REFUSED: Credential[] = ['none', 'wrong', 'revoked', 'other', 'service', 'own'];
 const REVOCATION_BOUND_MS = 5_000;
+const execFileAsync = promisify(execFile);
 
 let names: SystemNames;
 let d1: { app: INestApplication; baseUrl: string; stop(): Promise<void> };
@@ -530,6 +532,33 @@ describe('revocation', () => {
         'scope',
       ]);
     expect(listed.find((t) => t.name === 'revoked')?.revoked_at).toEqual(expect.any(String));
+  });
+});
+
+describe('npm run tokens', () => {
+  const cli = (...args: string[]) =>
+    execFileAsync(
+      process.execPath,
+      ['dist/apps/dispatcher/src/credentials/cli/tokens.js', ...args, '--url', d1.baseUrl],
+      {
+        env: { ...process.env, DISPATCHER_API_TOKEN: API_TOKEN },
+      },
+    );
+
+  it('creates, lists and revokes through the operator API', async () => {
+    const created = JSON.parse((await cli('create', '--account', String(A), '--name', 'cli')).stdout) as {
+      payload: { token: { id: string; token: string } };
+    };
+    const { id, token } = created.payload.token;
+    issued.push(token);
+    expect(token).toMatch(/^vwc_acct_[A-Za-z0-9_-]{43}$/);
+    const listed = (await cli('list', '--account', String(A))).stdout;
+    expect(listed).toContain(id);
+    expect(listed).not.toContain(token);
+    const revoked = JSON.parse((await cli('revoke', id)).stdout) as {
+      payload: { token: { revoked_at: string } };
+    };
+    expect(revoked.payload.token.revoked_at).toEqual(expect.any(String));
   });
 });
 

@@ -15,3 +15,5 @@ export * from './delivery-records';
 export * from './examples';
 export * from './topic-limits';
 export * from './operational-events';
+export * from './schema';
+export * from './event-schema';

@@ -1,7 +1,7 @@
 // How deep a parsed JSON value nests. JSON.parse is iterative and takes any depth, but
 // JSON.stringify recurses: an event a few thousand levels deep parses, validates and then overflows
 // the stack when it is serialised for Kafka. Producers refuse such events up front with this check.
-import type { FieldProblem } from './validation';
+import type { FieldProblem } from './schema';
 
 /**
  * The deepest an event may nest (the event object is level 1). The spec's payloads nest about 6

@@ -1,97 +1,40 @@
-// Payload shapes of the eight events, modelled on the spec's examples. Every payload carries
-// `account`, whose id is the Kafka record key. Fields beyond these are allowed and delivered as-is.
+// Payload types of the eight events, inferred from their schemas (event-schema.ts), which follow
+// the spec's examples. Every payload carries `account`, whose id is the Kafka record key. Fields
+// beyond these are allowed (the index signatures) and delivered as-is.
+import type { z } from 'zod';
+import type {
+  accountRefSchema,
+  conversationCreatedSchema,
+  conversationSnapshotSchema,
+  conversationStatusChangedSchema,
+  conversationTypingOffSchema,
+  conversationTypingOnSchema,
+  CONVERSATION_STATUSES,
+  inboxRefSchema,
+  MESSAGE_TYPES,
+  messageCreatedSchema,
+  messageUpdatedSchema,
+  personRefSchema,
+  conversationUpdatedSchema,
+  webwidgetTriggeredSchema,
+} from './event-schema';
 import type { EventType } from './event-types';
 
-export interface AccountRef {
-  id: number;
-  name: string;
-}
+export type AccountRef = z.infer<typeof accountRefSchema>;
+export type PersonRef = z.infer<typeof personRefSchema>;
+export type InboxRef = z.infer<typeof inboxRefSchema>;
+export type ConversationSnapshot = z.infer<typeof conversationSnapshotSchema>;
+export type ConversationStatus = (typeof CONVERSATION_STATUSES)[number];
+export type MessageType = (typeof MESSAGE_TYPES)[number];
 
-export interface PersonRef {
-  id: number;
-  name: string;
-  email?: string | null;
-}
-
-export interface InboxRef {
-  id: number;
-  name: string;
-}
-
-export interface ConversationSnapshot {
-  id: number;
-  inbox_id?: number;
-  status?: ConversationStatus;
-  messages?: unknown[];
-  contact?: PersonRef;
-  inbox?: InboxRef;
-}
-
-export type ConversationStatus = 'open' | 'resolved' | 'pending' | 'snoozed';
-export type MessageType = 'incoming' | 'outgoing' | 'activity' | 'template';
-
-interface EventBase<T extends EventType> {
-  event: T;
-  account: AccountRef;
-}
-
-export interface ConversationCreatedEvent extends EventBase<'conversation_created'> {
-  id: number;
-  status: ConversationStatus;
-  created_at: string;
-  conversation: ConversationSnapshot;
-}
-
-export interface ConversationUpdatedEvent extends EventBase<'conversation_updated'> {
-  id: number;
-  status: ConversationStatus;
-  updated_at: string;
-  changed_attributes?: Record<string, unknown>;
-  conversation: ConversationSnapshot;
-}
-
-export interface ConversationStatusChangedEvent extends EventBase<'conversation_status_changed'> {
-  id: number;
-  status: ConversationStatus;
-  changed_at: string;
-  conversation: ConversationSnapshot;
-}
-
-interface MessageEventFields {
-  id: string | number;
-  content: string | null;
-  created_at: string;
-  message_type: MessageType;
-  content_type: string;
-  content_attributes: Record<string, unknown>;
-  source_id: string | null;
-  sender: PersonRef;
-  conversation: { id: number; inbox_id: number; status: ConversationStatus };
-}
-
-export interface MessageCreatedEvent extends EventBase<'message_created'>, MessageEventFields {}
-
-export interface MessageUpdatedEvent extends EventBase<'message_updated'>, MessageEventFields {
-  updated_at?: string;
-}
-
-export interface WebwidgetTriggeredEvent extends EventBase<'webwidget_triggered'> {
-  id: number;
-  contact: PersonRef;
-  inbox: InboxRef;
-  source_id: string | null;
-  triggered_at: string;
-  event_info?: Record<string, unknown>;
-}
-
-interface TypingEventFields {
-  conversation: { id: number; inbox_id?: number };
-  user: { id: number; name: string; type: 'user' | 'contact' };
-  is_private: boolean;
-}
-
-export interface ConversationTypingOnEvent extends EventBase<'conversation_typing_on'>, TypingEventFields {}
-export interface ConversationTypingOffEvent extends EventBase<'conversation_typing_off'>, TypingEventFields {}
+export type ConversationCreatedEvent = z.infer<typeof conversationCreatedSchema>;
+export type ConversationUpdatedEvent = z.infer<typeof conversationUpdatedSchema>;
+export type ConversationStatusChangedEvent = z.infer<typeof conversationStatusChangedSchema>;
+export type MessageCreatedEvent = z.infer<typeof messageCreatedSchema>;
+export type MessageUpdatedEvent = z.infer<typeof messageUpdatedSchema>;
+export type WebwidgetTriggeredEvent = z.infer<typeof webwidgetTriggeredSchema>;
+export type ConversationTypingOnEvent = z.infer<typeof conversationTypingOnSchema>;
+export type ConversationTypingOffEvent = z.infer<typeof conversationTypingOffSchema>;
 
 /** Every event a producer may publish, discriminated on `event`. */
 export type VowChatEvent =

@@ -1,14 +1,8 @@
 // From delivery-topic records to the rows of the Postgres projection. Pure: the projector and the
 // rebuild command both call it, so a replay writes exactly what live projection wrote.
 import {
-  DEFERRAL_REASONS,
-  ENDPOINT_LIFECYCLE_STATES,
-  EVENT_TYPES,
-  FAILURE_CLASSES,
-  LIFECYCLE_TRANSITION_TYPES,
   type AttemptOutcome,
   type AttemptRecord,
-  type BreakerState,
   type DeferralRecord,
   type DeliveryTopicRecord,
   type EventType,
@@ -16,67 +10,9 @@ import {
 } from '@vowchat/events';
 import { FAILURE_CLASS_OF, failureFromStatus, isFailureReason } from '../delivery/delivery-error';
 
-export const ATTEMPT_OUTCOMES: readonly AttemptOutcome[] = ['delivered', 'retrying', 'failed', 'dead'];
-const BREAKER_STATES: readonly BreakerState[] = ['closed', 'open', 'half_open'];
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
-const INT4_MAX = 2_147_483_647;
-
-export type DecodedDeliveryRecord = { ok: true; record: DeliveryTopicRecord } | { ok: false; reason: string };
-
-/**
- * Parses and checks one delivery-topic value. Everything a column could refuse is checked here, so
- * a bad record is skipped with a reason instead of failing (and endlessly retrying) its batch.
- */
-export function decodeDeliveryRecord(value: Buffer | string | null): DecodedDeliveryRecord {
-  if (value === null) return { ok: false, reason: 'value is empty (null)' };
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value.toString());
-  } catch (error) {
-    return { ok: false, reason: `value is not JSON: ${(error as Error).message}` };
-  }
-  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
-    return { ok: false, reason: 'value is not a JSON object' };
-  }
-  const r = parsed as Record<string, unknown>;
-  const problems = new Checker(r);
-  switch (r.kind) {
-    case 'attempt':
-      problems.uuid('attempt_id').uuid('delivery_id').uuid('event_id').uuid('webhook_id').accountId();
-      problems
-        .oneOf('event_type', EVENT_TYPES)
-        .int('attempt', 1, INT4_MAX)
-        .oneOf('outcome', ATTEMPT_OUTCOMES);
-      problems.intOrNull('status_code', 0, INT4_MAX).int('duration_ms', 0, INT4_MAX);
-      problems.textOrNull('error').textOrNull('response_body').textOrNull('payload');
-      problems.timeOrNull('next_attempt_at').time('started_at').time('finished_at');
-      problems.oneOfOrNull('failure_class', FAILURE_CLASSES).timeOrNull('event_published_at');
-      break;
-    case 'deferral':
-      problems.uuid('deferral_id').uuid('delivery_id').uuid('webhook_id').accountId();
-      problems.oneOf('event_type', EVENT_TYPES).int('attempt', 1, INT4_MAX);
-      problems.oneOf('reason', DEFERRAL_REASONS).time('at');
-      break;
-    case 'breaker_state':
-      problems.uuid('webhook_id').accountId().oneOf('state', BREAKER_STATES).time('at');
-      break;
-    case 'webhook_state':
-      problems.uuid('webhook_id').accountId().bool('enabled').text('reason').time('at');
-      break;
-    case 'endpoint_lifecycle':
-      problems.uuid('transition_id').uuid('webhook_id').accountId();
-      problems.oneOf('type', LIFECYCLE_TRANSITION_TYPES).oneOf('state', ENDPOINT_LIFECYCLE_STATES);
-      problems.timeOrNull('failing_since').timeOrNull('disable_at').int('consecutive_failures', 0, INT4_MAX);
-      problems.intOrNull('last_status_code', 0, INT4_MAX).textOrNull('last_error').textOrNull('reason');
-      problems.time('at');
-      break;
-    default:
-      return { ok: false, reason: `unknown record kind ${JSON.stringify(r.kind)}` };
-  }
-  if (problems.found.length > 0)
-    return { ok: false, reason: `invalid ${String(r.kind)} record: ${problems.found.join('; ')}` };
-  return { ok: true, record: parsed as DeliveryTopicRecord };
-}
+// The delivery records' schemas and their decoder live with the records (libs/events); re-exported
+// for the projector and the rebuild command, which read them from here.
+export { ATTEMPT_OUTCOMES, decodeDeliveryRecord, type DecodedDeliveryRecord } from '@vowchat/events';
 
 /** A record with its place in the topic (state events are keyed by it). */
 export interface PositionedRecord {
@@ -324,80 +260,4 @@ function compare(a: string, b: string): number {
 // JSON parser take a lone UTF-16 surrogate (the rows reach Postgres as one JSON document).
 function clean(text: string | null | undefined): string | null {
   return text == null ? null : text.replace(/\u0000/g, '\uFFFD').toWellFormed();
-}
-
-/** Collects one problem per bad field, naming the field and what it should be. */
-class Checker {
-  readonly found: string[] = [];
-
-  constructor(private readonly r: Record<string, unknown>) {}
-
-  uuid(field: string): this {
-    const v = this.r[field];
-    if (typeof v !== 'string' || !UUID.test(v)) this.found.push(`${field} must be a UUID, got ${show(v)}`);
-    return this;
-  }
-
-  accountId(): this {
-    const v = this.r.account_id;
-    if (!Number.isSafeInteger(v) || (v as number) < 0)
-      this.found.push(`account_id must be a non-negative integer, got ${show(v)}`);
-    return this;
-  }
-
-  int(field: string, min: number, max: number): this {
-    const v = this.r[field];
-    if (!Number.isInteger(v) || (v as number) < min || (v as number) > max) {
-      this.found.push(`${field} must be an integer from ${min} to ${max}, got ${show(v)}`);
-    }
-    return this;
-  }
-
-  // Nullable fields may also be absent (records written before the field existed).
-  intOrNull(field: string, min: number, max: number): this {
-    return this.r[field] == null ? this : this.int(field, min, max);
-  }
-
-  oneOf(field: string, allowed: readonly string[]): this {
-    const v = this.r[field];
-    if (typeof v !== 'string' || !allowed.includes(v))
-      this.found.push(`${field} must be one of ${allowed.join(', ')}, got ${show(v)}`);
-    return this;
-  }
-
-  text(field: string): this {
-    if (typeof this.r[field] !== 'string')
-      this.found.push(`${field} must be a string, got ${show(this.r[field])}`);
-    return this;
-  }
-
-  textOrNull(field: string): this {
-    return this.r[field] == null ? this : this.text(field);
-  }
-
-  bool(field: string): this {
-    if (typeof this.r[field] !== 'boolean')
-      this.found.push(`${field} must be true or false, got ${show(this.r[field])}`);
-    return this;
-  }
-
-  time(field: string): this {
-    const v = this.r[field];
-    if (typeof v !== 'string' || Number.isNaN(Date.parse(v)))
-      this.found.push(`${field} must be an ISO-8601 time, got ${show(v)}`);
-    return this;
-  }
-
-  oneOfOrNull(field: string, allowed: readonly string[]): this {
-    return this.r[field] == null ? this : this.oneOf(field, allowed);
-  }
-
-  timeOrNull(field: string): this {
-    return this.r[field] == null ? this : this.time(field);
-  }
-}
-
-function show(v: unknown): string {
-  const text = v === undefined ? 'nothing' : JSON.stringify(v);
-  return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }

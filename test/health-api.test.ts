@@ -32,6 +32,7 @@ interface RollupCounts {
   failed?: number;
   retried_5xx?: number;
   timeouts?: number;
+  internal_errors?: number;
   first_attempts?: number;
   first_attempt_delivered?: number;
   duration_buckets?: number[];
@@ -56,9 +57,10 @@ async function record(db: DataSource, webhookId: string, accountId: number, at: 
     await db.query(
       `INSERT INTO ${table} AS t (bucket, webhook_id, account_id, attempts, delivered, failed, retried_5xx, timeouts,
          first_attempts, first_attempt_delivered, duration_buckets, duration_sum_ms, duration_max_ms,
-         e2e_buckets, e2e_count, e2e_sum_ms, e2e_max_ms, wait_buckets, wait_count, last_success_at, last_failure_at)
+         e2e_buckets, e2e_count, e2e_sum_ms, e2e_max_ms, wait_buckets, wait_count, last_success_at, last_failure_at,
+         internal_errors)
        VALUES (date_trunc('${unit}', $1::timestamptz), $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16,
-         $17, $18, $19, $20, $21)
+         $17, $18, $19, $20, $21, $22)
        ON CONFLICT (webhook_id, bucket) DO UPDATE SET
          attempts = t.attempts + EXCLUDED.attempts, delivered = t.delivered + EXCLUDED.delivered,
          failed = t.failed + EXCLUDED.failed, retried_5xx = t.retried_5xx + EXCLUDED.retried_5xx,
@@ -71,7 +73,8 @@ async function record(db: DataSource, webhookId: string, accountId: number, at: 
          e2e_sum_ms = t.e2e_sum_ms + EXCLUDED.e2e_sum_ms, e2e_max_ms = greatest(t.e2e_max_ms, EXCLUDED.e2e_max_ms),
          wait_buckets = health_add_buckets(t.wait_buckets, EXCLUDED.wait_buckets), wait_count = t.wait_count + EXCLUDED.wait_count,
          last_success_at = greatest(t.last_success_at, EXCLUDED.last_success_at),
-         last_failure_at = greatest(t.last_failure_at, EXCLUDED.last_failure_at)`,
+         last_failure_at = greatest(t.last_failure_at, EXCLUDED.last_failure_at),
+         internal_errors = t.internal_errors + EXCLUDED.internal_errors`,
       [
         at,
         webhookId,
@@ -94,6 +97,7 @@ async function record(db: DataSource, webhookId: string, accountId: number, at: 
         c.wait_count ?? 0,
         c.last_success_at ?? null,
         c.last_failure_at ?? null,
+        c.internal_errors ?? 0,
       ],
     );
   }
@@ -146,6 +150,7 @@ describe('health API on rollup rows', () => {
       attempts: 20,
       delivered: 18,
       failed: 2,
+      internal_errors: 1, // one of the two failures was ours
       first_attempts: 20,
       first_attempt_delivered: 18,
       duration_buckets: buckets(10, { 0: 20 }),
@@ -346,6 +351,21 @@ describe('health API on rollup rows', () => {
     expect(body.platform.consumer_lag).toMatchObject({ total_records: 0 });
     expect(body.platform.projector_lag).toMatchObject({ total_records: 0 });
     expect(body.platform.dead_letters).toEqual({ in_window: 0, retained: 0 });
+    expect(body.platform.internal_errors).toEqual({ count: 1 });
+  });
+
+  it('gives the operator the same sums over 24 h, whole hours read from hour rows, edges from minute rows', async () => {
+    const { body } = await get<OperatorHealthView>('/api/v1/operator/health?window=24h&limit=2');
+    const endpoint = await get<EndpointHealthView>(
+      `/api/v1/accounts/1/webhooks/${failing}/health?window=24h`,
+    );
+    expect(body.least_healthy[0]).toMatchObject({
+      webhook_id: failing,
+      counts: { attempts: 25, delivered: 5, retried_5xx: 20 },
+    });
+    expect(body.least_healthy[0].counts).toEqual(endpoint.body.counts);
+    expect(body.platform.first_attempt_wait_ms.count).toBe(78); // the row of three hours ago has no publish times
+    expect(body.platform.internal_errors).toEqual({ count: 1 });
   });
 
   it("answers 404 for another account's webhook, an unknown one and a non-id", async () => {

@@ -365,6 +365,33 @@ describe('rollup idempotence and retention, on hand-made rows', () => {
     expect(n).toBe(3);
   });
 
+  it('counts internal errors under failed and in internal_errors, minute and hour alike', async () => {
+    await db.query(`TRUNCATE delivery_attempts, deliveries, endpoint_health_minute, endpoint_health_hour`);
+    const now = new Date();
+    const internal = {
+      outcome: 'failed',
+      failure_class: 'internal',
+      status_code: null,
+      error: 'internal error: bug',
+    } as const;
+    await writeProjection(
+      db,
+      toProjectionRows(
+        positioned([
+          attempt(now, internal),
+          attempt(now, { ...internal, outcome: 'dead', attempt: 8 }),
+          attempt(now, { outcome: 'failed', failure_class: 'http_4xx', status_code: 400 }),
+          attempt(now),
+        ]),
+      ),
+      { countFrom: new Date(now.getTime() - DAY_MS) },
+    );
+    for (const table of ['endpoint_health_minute', 'endpoint_health_hour'])
+      expect(await rollups(db, table)).toEqual([
+        expect.objectContaining({ attempts: 4, delivered: 1, failed: 3, dead: 1, internal_errors: 2 }),
+      ]);
+  });
+
   it('prunes old rows in bounded batches and keeps young ones', async () => {
     await db.query(
       `TRUNCATE delivery_attempts, deliveries, delivery_deferrals, endpoint_health_minute, endpoint_health_hour`,

@@ -33,6 +33,11 @@ export interface BreakerStatus {
   since: Date;
 }
 
+export interface PlatformSums {
+  waitBuckets: number[];
+  internalErrors: number;
+}
+
 export interface PendingRetries {
   pending: number;
   due: number;
@@ -319,16 +324,20 @@ export class HealthQueryRepository {
     return { due: rows[0]?.due ?? 0, oldestDueAt: rows[0]?.oldest ?? null };
   }
 
-  /** Platform-wide publish-to-first-attempt wait buckets over the ranges (all endpoints). */
-  async platformWait(ranges: readonly RollupRange[]): Promise<{ buckets: number[] }> {
-    if (ranges.length === 0) return { buckets: [] };
-    const rows = rangesOf(ranges, 'wait_buckets', '', 1);
-    const sums = await this.db.query<{ wait_buckets: number[] }[]>(
-      `SELECT ${summedBuckets('wait_buckets', FIRST_ATTEMPT_WAIT_BOUNDS_MS.length + 1)} AS wait_buckets
+  /**
+   * Platform-wide sums over the ranges (all endpoints): publish-to-first-attempt wait buckets, and
+   * attempts that failed by our own fault (failure class internal).
+   */
+  async platformSums(ranges: readonly RollupRange[]): Promise<PlatformSums> {
+    if (ranges.length === 0) return { waitBuckets: [], internalErrors: 0 };
+    const rows = rangesOf(ranges, 'wait_buckets, internal_errors', '', 1);
+    const sums = await this.db.query<{ wait_buckets: number[]; internal_errors: number }[]>(
+      `SELECT ${summedBuckets('wait_buckets', FIRST_ATTEMPT_WAIT_BOUNDS_MS.length + 1)} AS wait_buckets,
+              coalesce(sum(internal_errors), 0)::float8 AS internal_errors
          FROM ${rows.sql} r`,
       rows.params,
     );
-    return { buckets: sums[0]?.wait_buckets ?? [] };
+    return { waitBuckets: sums[0]?.wait_buckets ?? [], internalErrors: sums[0]?.internal_errors ?? 0 };
   }
 
   /**

@@ -189,14 +189,14 @@ export class HealthQueryService {
       { table: 'endpoint_health_hour', from: hourFroms[1], until: hour },
     ];
     const [
-      [waitPast, waitNow, minuteSlo, hourSloPast, [hourSloNow], period],
+      [sumsPast, sumsNow, minuteSlo, hourSloPast, [hourSloNow], period],
       [retries, consumerLag, projectorLag, deadLetters],
     ] = await Promise.all([
       Promise.all([
-        this.finishedReading(`wait:${plan.window}`, finished, now, () =>
-          this.repository.platformWait(finished),
+        this.finishedReading(`platform:${plan.window}`, finished, now, () =>
+          this.repository.platformSums(finished),
         ),
-        this.repository.platformWait(current),
+        this.repository.platformSums(current),
         this.repository.sloCounts('endpoint_health_minute', minuteFroms, until),
         this.finishedReading('slo:6h,24h', finishedSloHours, now, () =>
           this.repository.sloCounts('endpoint_health_hour', hourFroms, hour),
@@ -211,7 +211,7 @@ export class HealthQueryService {
         settle(this.offsets.deadLetters(topics.deadLetter, plan.from)),
       ]),
     ]);
-    const wait = { buckets: addBuckets(addBuckets([], waitPast.buckets), waitNow.buckets) };
+    const wait = { buckets: addBuckets(addBuckets([], sumsPast.waitBuckets), sumsNow.waitBuckets) };
     const hourSlo = hourSloPast.map((c) => ({
       good: c.good + hourSloNow.good,
       total: c.total + hourSloNow.total,
@@ -256,11 +256,9 @@ export class HealthQueryService {
       dead_letters: deadLetters.ok
         ? { in_window: deadLetters.value.since, retained: deadLetters.value.retained }
         : { error: deadLetters.error },
-      // The rollups count internal errors (our own bugs, not the receiver's) inside `failed`.
-      internal_errors: {
-        count: null,
-        note: 'not separable yet: the rollups count failure class internal under failed',
-      },
+      // Attempts that failed by our own fault (failure class internal), not the receiver's; the
+      // endpoint counts include them in `failed`.
+      internal_errors: { count: sumsPast.internalErrors + sumsNow.internalErrors },
     };
   }
 

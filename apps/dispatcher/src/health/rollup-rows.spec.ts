@@ -134,6 +134,19 @@ describe('toMinuteRollups', () => {
     expect(row.duration_buckets.slice(-2)).toEqual([1, 1]);
   });
 
+  it('counts internal errors under failed and again in internal_errors, and merges them into the hour', () => {
+    const minutes = toMinuteRollups([
+      attempt({ outcome: 'failed', failure_class: 'internal' }),
+      attempt({ attempt: 2, outcome: 'dead', failure_class: 'internal', finished_at: at(61_000) }),
+      attempt({ attempt: 2, outcome: 'failed', failure_class: 'http_4xx' }),
+    ]);
+    expect(minutes.map((r) => [r.attempts, r.failed, r.dead, r.internal_errors])).toEqual([
+      [2, 2, 0, 1],
+      [1, 1, 1, 1],
+    ]);
+    expect(toHourRollups(minutes)[0]).toMatchObject({ attempts: 3, failed: 3, internal_errors: 2 });
+  });
+
   it('leaves latency out when the publish time is unknown (a redelivery), and never goes negative', () => {
     const [row] = toMinuteRollups([
       attempt({ event_published_at: null }),

@@ -29,6 +29,7 @@ export const ROLLUP_COLUMNS = {
   throttled: 'sum',
   timeouts: 'sum',
   connection_errors: 'sum',
+  internal_errors: 'sum',
   deferred_breaker: 'sum',
   dead: 'sum',
   first_attempts: 'sum',
@@ -74,7 +75,7 @@ const CLASS_COLUMN: Readonly<Record<FailureClass, OutcomeColumn>> = {
   throttled: 'throttled',
   gone: 'failed',
   redirect: 'failed',
-  internal: 'failed',
+  internal: 'failed', // and counted again in internal_errors: how many of failed were our own faults
 };
 
 /** What the rollups need of an attempt (a `delivery_attempts` row). */
@@ -127,6 +128,7 @@ export function emptyRollup(webhookId: string, accountId: number, bucket: Date):
     throttled: 0,
     timeouts: 0,
     connection_errors: 0,
+    internal_errors: 0,
     deferred_breaker: 0,
     dead: 0,
     first_attempts: 0,
@@ -167,6 +169,8 @@ export function toMinuteRollups(
     const delivered = a.outcome === 'delivered';
     row.attempts++;
     row[outcomeColumn(a.outcome, a.failure_class)]++;
+    // Also in `failed` (so the outcome columns add up to attempts): how many of those were ours.
+    if (a.outcome !== 'delivered' && a.failure_class === 'internal') row.internal_errors++;
     if (a.outcome === 'dead') row.dead++;
     row.duration_buckets[bucketIndex(ATTEMPT_DURATION_BOUNDS_MS, a.duration_ms)]++;
     row.duration_sum_ms += a.duration_ms;

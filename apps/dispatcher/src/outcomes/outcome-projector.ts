@@ -298,6 +298,7 @@ const ROLLUP_SQL_TYPES: Readonly<Record<RollupColumn, string>> = {
   throttled: 'int',
   timeouts: 'int',
   connection_errors: 'int',
+  internal_errors: 'int',
   deferred_breaker: 'int',
   dead: 'int',
   first_attempts: 'int',

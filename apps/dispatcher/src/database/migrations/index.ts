@@ -6,6 +6,7 @@ import { CreateHealthApiIndexes1796032800000 } from './1796032800000-create-heal
 import { CreateEndpointLifecycle1796033500000 } from './1796033500000-create-endpoint-lifecycle';
 import { AddWebhookRateLimit1796034000000 } from './1796034000000-add-webhook-rate-limit';
 import { CreateApiTokens1796034300000 } from './1796034300000-create-api-tokens';
+import { AddRollupInternalErrors1796034400000 } from './1796034400000-add-rollup-internal-errors';
 
 export const MIGRATIONS: (new () => object)[] = [
   CreateWebhooks1732400000000,
@@ -15,4 +16,5 @@ export const MIGRATIONS: (new () => object)[] = [
   CreateEndpointLifecycle1796033500000,
   AddWebhookRateLimit1796034000000,
   CreateApiTokens1796034300000,
+  AddRollupInternalErrors1796034400000,
 ];

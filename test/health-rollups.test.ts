@@ -394,7 +394,7 @@ describe('rollup idempotence and retention, on hand-made rows', () => {
 
   it('prunes old rows in bounded batches and keeps young ones', async () => {
     await db.query(
-      `TRUNCATE delivery_attempts, deliveries, delivery_deferrals, endpoint_health_minute, endpoint_health_hour`,
+      `TRUNCATE delivery_attempts, deliveries, delivery_deferrals, webhook_state_events, endpoint_health_minute, endpoint_health_hour`,
     );
     const now = new Date();
     const ago = (days: number) => new Date(now.getTime() - days * DAY_MS);
@@ -439,6 +439,29 @@ describe('rollup idempotence and retention, on hand-made rows', () => {
         [ago(days), WEBHOOK],
       );
     }
+    // State events: the webhook's breaker changed 10, 9 and 1 days ago, it was disabled 12 days ago
+    // and enabled 11 days ago; another webhook's breaker opened 10 days ago and has not changed since.
+    // The two old breaker changes and the disabling go; the latest of each kind stays, however old.
+    const OTHER = 'bbbbbbbb-0000-4000-8000-00000000000b';
+    for (const [offset, webhook, kind, state, days] of [
+      [0, WEBHOOK, 'breaker_state', 'closed', 10],
+      [1, WEBHOOK, 'breaker_state', 'open', 9],
+      [2, WEBHOOK, 'breaker_state', 'closed', 1],
+      [3, WEBHOOK, 'webhook_state', 'disabled', 12],
+      [4, WEBHOOK, 'webhook_state', 'enabled', 11],
+      [5, OTHER, 'breaker_state', 'open', 10],
+    ] as const)
+      await db.query(
+        `INSERT INTO webhook_state_events (source_partition, source_offset, kind, webhook_id, account_id, state, at)
+         VALUES (0, $1, $2, $3, 11, $4, $5)`,
+        [offset, kind, webhook, state, ago(days)],
+      );
+    const states = async () =>
+      (
+        await db.query<{ source_offset: string }[]>(
+          'SELECT source_offset FROM webhook_state_events ORDER BY source_offset',
+        )
+      ).map((r) => Number(r.source_offset));
     const counts = async () => {
       const [row] = await db.query<Record<string, number>[]>(
         `SELECT (SELECT count(*)::int FROM delivery_attempts) AS attempts,
@@ -480,13 +503,15 @@ describe('rollup idempotence and retention, on hand-made rows', () => {
       deleted: {
         delivery_attempts: 23,
         delivery_deferrals: 2,
+        webhook_state_events: 3,
         deliveries: 23,
         endpoint_health_minute: 1,
         endpoint_health_hour: 1,
       },
       // 23 rows in batches of 5 take 5 statements (the last one short); a table with fewer rows takes 1.
-      batches: 5 + 1 + 5 + 1 + 1,
+      batches: 5 + 1 + 1 + 5 + 1 + 1,
     });
+    expect(await states()).toEqual([2, 4, 5]);
     expect(await counts()).toEqual({ attempts: 4, deliveries: 4, deferrals: 1, minutes: 1, hours: 1 });
   });
 });

@@ -1,5 +1,6 @@
-// Prunes health data past its retention: raw attempts, deferrals and deliveries (by their last
-// attempt) after HEALTH_RAW_RETENTION_DAYS, minute rollups after HEALTH_MINUTE_RETENTION_DAYS,
+// Prunes health data past its retention: raw attempts, deferrals, deliveries (by their last
+// attempt) and webhook state events (all but each webhook's latest of each kind) after
+// HEALTH_RAW_RETENTION_DAYS, minute rollups after HEALTH_MINUTE_RETENTION_DAYS,
 // hour rollups after HEALTH_HOUR_RETENTION_DAYS. Bounded batched deletes, each its own short
 // transaction (no long lock, no bloat spike); one instance at a time (a session advisory lock per
 // schema), the others skip the round. Why not time partitions: docs/decisions/0008-health-rollups.md.
@@ -20,11 +21,24 @@ interface PruneTarget {
   table: string;
   column: string;
   retentionMs: (settings: RetentionSettings) => number;
+  /** A further condition on an old row `o` for it to go. */
+  onlyIf?: string;
 }
 
 const TARGETS: readonly PruneTarget[] = [
   { table: 'delivery_attempts', column: 'finished_at', retentionMs: (s) => s.rawRetentionMs },
   { table: 'delivery_deferrals', column: 'at', retentionMs: (s) => s.rawRetentionMs },
+  {
+    // The health API reads each webhook's latest breaker state however old (a breaker open for a
+    // week is still open), so the latest event of each kind per webhook stays; older ones go once a
+    // later one exists. Ties on `at` are broken by topic position, so exactly one stays.
+    table: 'webhook_state_events',
+    column: 'at',
+    retentionMs: (s) => s.rawRetentionMs,
+    onlyIf: `EXISTS (SELECT 1 FROM webhook_state_events n
+              WHERE n.webhook_id = o.webhook_id AND n.kind = o.kind
+                AND (n.at, n.source_partition, n.source_offset) > (o.at, o.source_partition, o.source_offset))`,
+  },
   { table: 'deliveries', column: 'last_attempt_at', retentionMs: (s) => s.rawRetentionMs },
   { table: ROLLUP_TABLES.minute, column: 'bucket', retentionMs: (s) => s.minuteRetentionMs },
   { table: ROLLUP_TABLES.hour, column: 'bucket', retentionMs: (s) => s.hourRetentionMs },
@@ -85,7 +99,7 @@ export class HealthRetention {
 
   private async pruneTable(
     runner: QueryRunner,
-    { table, column }: PruneTarget,
+    { table, column, onlyIf }: PruneTarget,
     cutoff: Date,
     report: PruneReport,
   ): Promise<number> {
@@ -95,7 +109,7 @@ export class HealthRetention {
       // By ctid through the time index: each statement touches at most batchSize rows and commits.
       const [, count] = (await runner.query(
         `DELETE FROM ${table} WHERE ctid = ANY(ARRAY(
-           SELECT ctid FROM ${table} WHERE ${column} < $1 LIMIT $2))`,
+           SELECT ctid FROM ${table} o WHERE ${column} < $1 ${onlyIf ? `AND ${onlyIf}` : ''} LIMIT $2))`,
         [cutoff, batchSize],
       )) as [unknown, number];
       report.batches++;

@@ -1,0 +1,95 @@
+// The partition leader's broker SIGKILLed under load on a three-broker cluster (RF 3,
+// min.insync.replicas 2), and restarted: the publisher's acks=all writes move to the new leader,
+// the dispatcher's fetches and commits follow, nothing acknowledged is lost.
+import { startCluster } from '../../test/support/kafka-cluster';
+import { DATABASE_URL } from '../../test/support/infra';
+import { fmt, sleep } from '../chaos-system';
+import { log } from '../progress';
+import { deliveryFigures, type FaultWindow, type Scenario, type ScenarioResult } from '../result';
+import { scaled, untilCount, withSystem } from './common';
+
+export interface LeaderKillParams {
+  events: number;
+  perSecond: number;
+  /** How long the killed broker stays down. */
+  downMs: number;
+}
+
+const NAME = 'leader-kill';
+const TITLE = "partition leader's broker SIGKILLed under load on 3 brokers, then restarted";
+
+export async function runLeaderKill(p: LeaderKillParams): Promise<ScenarioResult> {
+  const started = Date.now();
+  log(`${NAME}: starting a 3-broker cluster`);
+  const cluster = await startCluster({ brokers: 3 });
+  try {
+    return await withSystem(
+      {
+        scenario: NAME,
+        infra: { brokers: cluster.bootstrap, replicationFactor: 3, databaseUrl: DATABASE_URL },
+        accounts: 10,
+        webhooksPerAccount: 2,
+        capacity: p.events,
+      },
+      async (system) => {
+        await system.startDispatcher(0);
+        await system.createWebhooks();
+        await system.connectPublisher();
+        log(`${NAME}: publishing ${fmt(p.events)} events at ${fmt(p.perSecond)}/s`);
+        const publishing = system.publishPaced({ count: p.events, perSecond: p.perSecond });
+        await untilCount(() => system.tally.acked, Math.floor(p.events / 3));
+        const topic = system.names.topics.messages;
+        const leader = await cluster.leaderOf(topic, 0);
+        const coordinatorNote = `killed node ${leader}, leader of ${topic}/0`;
+        log(`${NAME}: SIGKILL broker ${leader} (leader of ${topic}/0)`);
+        const at = Date.now();
+        await cluster.kill(leader, 'SIGKILL');
+        const ackedAtKill = system.tally.acked;
+        await sleep(p.downMs);
+        const newLeader = await cluster.leaderOf(topic, 0);
+        log(`${NAME}: restarting broker ${leader} (partition 0 now led by ${newLeader})`);
+        await cluster.restart(leader);
+        const clearedAt = Date.now();
+        const ackedWhileDown = system.tally.acked - ackedAtKill;
+        await publishing;
+        await system.waitForDelivery(NAME);
+        const projection = await system.compareProjection();
+        const faults: FaultWindow[] = [{ label: `broker ${leader} down`, at, clearedAt }];
+        const { rows, checks } = deliveryFigures(system, projection, {
+          faults,
+          duplicatesForcedBy: 'the broker SIGKILL',
+        });
+        rows.push(
+          ['new leader of partition 0 while down', String(newLeader)],
+          ['events acknowledged while the broker was down', fmt(ackedWhileDown)],
+          ['longest pause in delivery', `${fmt(system.tally.longestPauseSeconds(started, Date.now()))} s`],
+        );
+        return {
+          name: NAME,
+          title: TITLE,
+          seconds: (Date.now() - started) / 1000,
+          rows,
+          checks,
+          notes: [
+            coordinatorNote,
+            `${fmt(p.events)} events at ${fmt(p.perSecond)}/s, 10 accounts × 2 webhooks`,
+          ],
+        };
+      },
+      { title: TITLE },
+    );
+  } finally {
+    await cluster.stop();
+  }
+}
+
+export const leaderKill: Scenario = {
+  name: NAME,
+  title: TITLE,
+  run: ({ scale }) =>
+    runLeaderKill({
+      events: scaled(20_000, scale),
+      perSecond: 400,
+      downMs: Math.max(3_000, 15_000 * Math.min(1, scale)),
+    }),
+};

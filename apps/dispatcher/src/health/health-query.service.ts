@@ -6,7 +6,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { ModuleRef } from '@nestjs/core';
 import { eventTopics } from '@vowchat/events';
 import type { DispatcherConfig } from '../config';
-import { DeliveryRuntime } from '../delivery/delivery.module';
+import { DeliveryRuntime, projectorGroupId } from '../delivery/delivery.module';
 import { CLOCK, DISPATCHER_CONFIG, type Clock } from '../tokens';
 import { WebhookNotFoundError } from '../webhooks-api/webhook.errors';
 import { addBuckets, percentiles } from './bucket-percentiles';
@@ -207,7 +207,7 @@ export class HealthQueryService {
       Promise.all([
         this.repository.dueRetries(now),
         settle(this.offsets.groupLag(kafka.groupId, eventTopics(topics))),
-        settle(this.offsets.groupLag(`${kafka.groupId}-projector`, [topics.deliveries])),
+        settle(this.offsets.groupLag(projectorGroupId(this.config), [topics.deliveries])),
         settle(this.offsets.deadLetters(topics.deadLetter, plan.from)),
       ]),
     ]);

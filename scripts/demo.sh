@@ -19,6 +19,13 @@ account_id=${DEMO_ACCOUNT_ID:-11}
 export DISPATCHER_API_TOKEN=${DISPATCHER_API_TOKEN:-demo-dispatcher-token}
 export PRODUCER_API_TOKEN=${PRODUCER_API_TOKEN:-demo-producer-token}
 export ALLOW_INSECURE_WEBHOOK_URLS=true # the demo receiver is http://127.0.0.1
+# The key sealing webhook secrets at rest: made once and kept, so the next demo opens what this one stored.
+if [ -z "${SECRET_ENCRYPTION_KEYS:-}" ]; then
+  [ -s "$run/demo-secret-keys" ] ||
+    (umask 077 && node -e "process.stdout.write('demo:' + require('crypto').randomBytes(32).toString('base64'))" > "$run/demo-secret-keys")
+  SECRET_ENCRYPTION_KEYS=$(cat "$run/demo-secret-keys")
+fi
+export SECRET_ENCRYPTION_KEYS
 export LOG_LEVEL=${LOG_LEVEL:-info}
 
 step() { printf '\n==> %s\n' "$*"; }

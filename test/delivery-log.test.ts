@@ -18,6 +18,7 @@ import { toProjectionRows } from '../apps/dispatcher/src/outcomes/projection-row
 import { RetryStore } from '../apps/dispatcher/src/retry/retry-store';
 import { DATABASE_URL, dropSchema, KAFKA_BROKERS, newSchemaName } from './support/infra';
 import { uniqueName } from './support/names';
+import { TEST_SECRET_KEYS } from './support/system';
 
 @Global()
 @Module({
@@ -160,6 +161,7 @@ describe('delivery log API', () => {
   beforeAll(async () => {
     const config = loadDispatcherConfig({
       DISPATCHER_API_TOKEN: token,
+      SECRET_ENCRYPTION_KEYS: TEST_SECRET_KEYS,
       DATABASE_URL,
       DATABASE_SCHEMA: schema,
       KAFKA_BROKERS: KAFKA_BROKERS.join(','),

@@ -26,6 +26,8 @@ import { uniqueName } from './names';
 import { waitFor } from './wait-for';
 
 export const API_TOKEN = 'test-dispatcher-token';
+/** The key tests seal webhook secrets with (SECRET_ENCRYPTION_KEYS); test/secrets-at-rest.test.ts rotates it. */
+export const TEST_SECRET_KEYS = 'test1:dm93Y2hhdC10ZXN0LWtleS1ub3QtZm9yLXByb2QtMDE=';
 
 export interface SystemNames {
   prefix: string;
@@ -64,6 +66,7 @@ export function dispatcherEnv(
     DATABASE_URL,
     DATABASE_SCHEMA: names.schema,
     DISPATCHER_API_TOKEN: API_TOKEN,
+    SECRET_ENCRYPTION_KEYS: TEST_SECRET_KEYS,
     ALLOW_INSECURE_WEBHOOK_URLS: 'true',
     PORT: '0',
     LOG_LEVEL: 'warn',

@@ -1,6 +1,7 @@
 // The dispatcher's configuration: read and validated once at boot into one typed object.
 import { DEFAULT_TOPICS, TOPIC_ENV_VARS, type TopicNames } from '@vowchat/events';
 import { EnvReader, type Env, type Level } from '@vowchat/platform';
+import { parseSecretKeys, SECRET_KEYS_VAR, type SecretKey } from './secrets/secret-box';
 
 export interface DispatcherConfig {
   port: number;
@@ -19,6 +20,11 @@ export interface DispatcherConfig {
   database: { url: string; schema: string };
   /** Allows http:// and loopback/private webhook targets: development, tests and the demo only. */
   allowInsecureUrls: boolean;
+  /**
+   * Keys that seal webhook signing secrets at rest (SECRET_ENCRYPTION_KEYS), newest first: the first
+   * seals, all open (docs/decisions/0017-secrets-at-rest.md).
+   */
+  secretKeys: readonly SecretKey[];
   delivery: {
     /** Total time for one request, connect to last body byte (the spec's 5 s). */
     timeoutMs: number;
@@ -101,6 +107,13 @@ export function loadDispatcherConfig(env: Env = process.env): DispatcherConfig {
   const schedule = r.list('RETRY_SCHEDULE_MS', DEFAULT_RETRY_SCHEDULE_MS.map(String)).map(Number);
   if (schedule.some((n) => !Number.isInteger(n) || n < 0))
     r.problem('RETRY_SCHEDULE_MS must be comma-separated non-negative integers (ms)');
+  // Required, in development too: a built-in default would be a known key wherever it is forgotten.
+  const secretKeys = parseSecretKeys(env[SECRET_KEYS_VAR] ?? '');
+  if ((env[SECRET_KEYS_VAR] ?? '') === '')
+    r.problem(
+      `${SECRET_KEYS_VAR} is required: <key id>:<base64 of 32 bytes>[,…], newest first, e.g. k1:$(openssl rand -base64 32)`,
+    );
+  else secretKeys.problems.forEach((problem) => r.problem(problem));
   const config: DispatcherConfig = {
     port: r.int('PORT', 3001, { min: 0, max: 65535 }),
     apiToken: r.string('DISPATCHER_API_TOKEN'),
@@ -121,6 +134,7 @@ export function loadDispatcherConfig(env: Env = process.env): DispatcherConfig {
       schema: r.string('DATABASE_SCHEMA', 'public'),
     },
     allowInsecureUrls: r.bool('ALLOW_INSECURE_WEBHOOK_URLS', false),
+    secretKeys: secretKeys.keys,
     delivery: {
       timeoutMs: r.int('DELIVERY_TIMEOUT_MS', 5_000, { min: 100, max: 60_000 }),
       responseBodyCap: r.int('DELIVERY_RESPONSE_BODY_CAP', 2_048, { min: 0, max: 65_536 }),

@@ -7,7 +7,8 @@ import { eventTopics } from '@vowchat/events';
 import type { DispatcherConfig } from './config';
 import { createDataSource, migrate } from './database/data-source';
 import { RetryStore } from './retry/retry-store';
-import { CLOCK, DISPATCHER_CONFIG, KAFKA, LOGGER, systemClock } from './tokens';
+import { SecretBox } from './secrets/secret-box';
+import { CLOCK, DISPATCHER_CONFIG, KAFKA, LOGGER, SECRET_BOX, systemClock } from './tokens';
 
 @Global()
 @Module({})
@@ -22,6 +23,7 @@ export class InfrastructureModule implements OnApplicationShutdown {
         { provide: API_TOKEN, useValue: config.apiToken },
         { provide: LOGGER, useValue: logger },
         { provide: CLOCK, useValue: systemClock },
+        { provide: SECRET_BOX, useValue: new SecretBox(config.secretKeys) },
         {
           provide: KAFKA,
           // Every topic the dispatcher reads or writes exists before any module uses the client.
@@ -50,7 +52,7 @@ export class InfrastructureModule implements OnApplicationShutdown {
           inject: [DataSource],
         },
       ],
-      exports: [DISPATCHER_CONFIG, API_TOKEN, LOGGER, CLOCK, KAFKA, DataSource, RetryStore],
+      exports: [DISPATCHER_CONFIG, API_TOKEN, LOGGER, CLOCK, SECRET_BOX, KAFKA, DataSource, RetryStore],
     };
   }
 

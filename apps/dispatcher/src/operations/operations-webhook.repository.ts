@@ -1,7 +1,15 @@
 // `operations_webhooks` (one operations endpoint per account) and `operational_deliveries` (what
-// to send them, and when to try again). Plain SQL on the shared DataSource.
+// to send them, and when to try again). Plain SQL on the shared DataSource. The endpoint's secret is
+// sealed in its row (secrets/secret-box.ts, bound to the account id) and plaintext in what this returns.
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
+import type { JsonLogger } from '@vowchat/platform';
+import type { SecretBox } from '../secrets/secret-box';
+import { LOGGER, SECRET_BOX } from '../tokens';
+
+/** The associated data an operations endpoint's secret is sealed with. */
+export const operationsSecretContext = (accountId: number): string =>
+  `operations_webhooks.secret:${accountId}`;
 
 export interface OperationsWebhook {
   accountId: number;
@@ -43,13 +51,17 @@ interface Row {
 
 @Injectable()
 export class OperationsWebhookRepository {
-  constructor(@Inject(DataSource) private readonly db: DataSource) {}
+  constructor(
+    @Inject(DataSource) private readonly db: DataSource,
+    @Inject(SECRET_BOX) private readonly box: SecretBox,
+    @Inject(LOGGER) private readonly logger: JsonLogger,
+  ) {}
 
   async find(accountId: number): Promise<OperationsWebhook | null> {
     const rows = await this.db.query<Row[]>(`SELECT * FROM operations_webhooks WHERE account_id = $1`, [
       accountId,
     ]);
-    return rows.length === 0 ? null : fromRow(rows[0]);
+    return rows.length === 0 ? null : this.fromRow(rows[0]);
   }
 
   /** Sets the account's URL; a new endpoint gets `newSecret`, an existing one keeps its secret. */
@@ -64,9 +76,9 @@ export class OperationsWebhookRepository {
        VALUES ($1, $2, $3, $4, $4)
        ON CONFLICT (account_id) DO UPDATE SET url = EXCLUDED.url, updated_at = EXCLUDED.updated_at
        RETURNING *, (xmax = 0) AS created`,
-      [accountId, url, newSecret, now],
+      [accountId, url, this.box.seal(newSecret, operationsSecretContext(accountId)), now],
     );
-    return { webhook: fromRow(rows[0]), created: rows[0].created };
+    return { webhook: this.fromRow(rows[0]), created: rows[0].created };
   }
 
   /** Deletes the endpoint and what was waiting to be sent to it; false when there was none. */
@@ -99,15 +111,22 @@ export class OperationsWebhookRepository {
          (SELECT secret FROM operations_webhooks WHERE account_id = d.account_id) AS secret`,
       [now, new Date(now.getTime() + leaseMs), limit],
     );
-    return rows.map((r) => ({
-      id: r.id,
-      accountId: Number(r.account_id),
-      type: r.type,
-      body: r.body,
-      attempts: r.attempts,
-      url: r.url,
-      secret: r.secret,
-    }));
+    return rows.flatMap((r) => {
+      const accountId = Number(r.account_id);
+      let secret: string | null;
+      try {
+        secret = r.secret === null ? null : this.box.reveal(r.secret, operationsSecretContext(accountId));
+      } catch (error) {
+        // Never sent unsigned or wrongly signed: it stays pending and comes due again after the lease.
+        this.logger.errorWith('operational webhook not sent: its endpoint secret does not open', {
+          id: r.id,
+          account_id: accountId,
+          reason: (error as Error).message,
+        });
+        return [];
+      }
+      return [{ id: r.id, accountId, type: r.type, body: r.body, attempts: r.attempts, url: r.url, secret }];
+    });
   }
 
   async settle(
@@ -122,14 +141,15 @@ export class OperationsWebhookRepository {
       [id, outcome.status, outcome.dueAt ?? null, outcome.statusCode, outcome.error, now],
     );
   }
-}
 
-function fromRow(r: Row): OperationsWebhook {
-  return {
-    accountId: Number(r.account_id),
-    url: r.url,
-    secret: r.secret,
-    createdAt: r.created_at,
-    updatedAt: r.updated_at,
-  };
+  private fromRow(r: Row): OperationsWebhook {
+    const accountId = Number(r.account_id);
+    return {
+      accountId,
+      url: r.url,
+      secret: this.box.reveal(r.secret, operationsSecretContext(accountId)),
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    };
+  }
 }

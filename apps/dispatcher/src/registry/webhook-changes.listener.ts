@@ -1,14 +1,17 @@
 // Boots the registry and keeps it current: one query loads every webhook from Postgres, then a
 // consumer follows the compacted webhooks topic from its beginning. The consumer group is unique to
 // this instance because every instance needs every change, and it commits nothing because each
-// boot replays the (compacted, small) topic anyway.
+// boot replays the (compacted, small) topic anyway. Records carry sealed secrets, opened here; one
+// that does not open (tampered, or sealed with a key this instance lacks) is refused, loudly.
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Consumer, Kafka, KafkaMessage } from 'kafkajs';
 import type { JsonLogger } from '@vowchat/platform';
 import type { DispatcherConfig } from '../config';
-import { DISPATCHER_CONFIG, KAFKA, LOGGER } from '../tokens';
-import { decodeWebhookChange, upsertChange } from './webhook-change';
+import type { SecretBox } from '../secrets/secret-box';
+import { DISPATCHER_CONFIG, KAFKA, LOGGER, SECRET_BOX } from '../tokens';
+import { decodeWebhookChange, upsertChange, type WebhookChange } from './webhook-change';
+import { openChange } from './webhook-secrets';
 import { WebhookRepository } from './webhook.repository';
 import { WebhookRegistry } from './webhook.registry';
 
@@ -24,6 +27,7 @@ export class WebhookChangesListener implements OnApplicationBootstrap, OnModuleD
     @Inject(LOGGER) logger: JsonLogger,
     private readonly repository: WebhookRepository,
     private readonly registry: WebhookRegistry,
+    @Inject(SECRET_BOX) private readonly box: SecretBox,
   ) {
     this.logger = logger.child({ component: 'registry' });
     this.consumer = kafka.consumer({
@@ -77,7 +81,19 @@ export class WebhookChangesListener implements OnApplicationBootstrap, OnModuleD
       });
       return;
     }
-    const change = decoded.change;
+    let change: WebhookChange;
+    try {
+      change = openChange(decoded.change, this.box);
+    } catch (error) {
+      // Never signed with: the registry keeps what it held (the next valid change or boot repairs it).
+      this.logger.errorWith('refused a webhook change whose secret does not open', {
+        topic: this.config.topics.webhooks,
+        partition,
+        offset: message.offset,
+        reason: (error as Error).message,
+      });
+      return;
+    }
     if (change.kind === 'upsert' && this.registry.versionOf(change.webhook.id) === undefined) {
       // Changes are published after their commit, so two quick changes from two instances can reach
       // the topic out of order, and compaction may then keep a stale row after a delete; a replay

@@ -1,11 +1,14 @@
 // Publishes webhook changes to the compacted webhooks topic, from which every instance's registry
 // follows them, and enable/disable facts to the delivery topic. Acknowledged by all in-sync replicas before a change counts as published.
+// Change records carry the webhook's secrets sealed (webhook-secrets.ts), never in plaintext.
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { DispatcherConfig } from '../config';
-import { DISPATCHER_CONFIG, KAFKA } from '../tokens';
+import { DISPATCHER_CONFIG, KAFKA, SECRET_BOX } from '../tokens';
 import type { EndpointLifecycleRecord, WebhookStateRecord } from '@vowchat/events';
+import type { SecretBox } from '../secrets/secret-box';
 import { encodeWebhookChange, type WebhookChange } from './webhook-change';
+import { sealChange } from './webhook-secrets';
 
 @Injectable()
 export class WebhookChangePublisher implements OnApplicationBootstrap, OnModuleDestroy {
@@ -15,6 +18,7 @@ export class WebhookChangePublisher implements OnApplicationBootstrap, OnModuleD
   constructor(
     @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
     @Inject(KAFKA) kafka: Kafka,
+    @Inject(SECRET_BOX) private readonly box: SecretBox,
   ) {
     // Not idempotent: a duplicate from a retried send is harmless, since registries apply by version.
     this.producer = kafka.producer({
@@ -28,12 +32,14 @@ export class WebhookChangePublisher implements OnApplicationBootstrap, OnModuleD
     await this.connect();
   }
 
-  async publish(change: WebhookChange): Promise<void> {
+  /** Publishes changes (plaintext secrets in memory) with their secrets sealed under the newest key. */
+  async publish(...changes: WebhookChange[]): Promise<void> {
+    if (changes.length === 0) return;
     await this.connect();
     await this.producer.send({
       topic: this.config.topics.webhooks,
       acks: -1,
-      messages: [encodeWebhookChange(change)],
+      messages: changes.map((change) => encodeWebhookChange(sealChange(change, this.box))),
     });
   }
 

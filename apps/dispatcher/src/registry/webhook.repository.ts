@@ -1,7 +1,11 @@
 // The `webhooks` table. Every change runs in a transaction holding the row lock, so concurrent
-// changes to one webhook get consecutive versions.
+// changes to one webhook get consecutive versions. Secrets are sealed in the row and plaintext in
+// what this returns (webhook-secrets.ts): a row whose secret does not open throws, it is never used.
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
+import type { SecretBox } from '../secrets/secret-box';
+import { SECRET_BOX } from '../tokens';
+import { openWebhookSecrets, sealWebhookSecrets } from './webhook-secrets';
 import { WebhookEntity } from './webhook.entity';
 
 /** Which row a change targets: the management API always scopes by account; delivery does not. */
@@ -12,21 +16,27 @@ export interface WebhookRef {
 
 @Injectable()
 export class WebhookRepository {
-  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+  constructor(
+    @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(SECRET_BOX) private readonly box: SecretBox,
+  ) {}
 
   /** Every webhook, in one query (the registry's load at boot). */
-  all(): Promise<WebhookEntity[]> {
-    return this.dataSource.getRepository(WebhookEntity).find();
+  async all(): Promise<WebhookEntity[]> {
+    return this.opened(await this.dataSource.getRepository(WebhookEntity).find());
   }
 
-  listForAccount(accountId: number): Promise<WebhookEntity[]> {
-    return this.dataSource
-      .getRepository(WebhookEntity)
-      .find({ where: { accountId }, order: { createdAt: 'ASC', id: 'ASC' } });
+  async listForAccount(accountId: number): Promise<WebhookEntity[]> {
+    return this.opened(
+      await this.dataSource
+        .getRepository(WebhookEntity)
+        .find({ where: { accountId }, order: { createdAt: 'ASC', id: 'ASC' } }),
+    );
   }
 
-  find(ref: WebhookRef): Promise<WebhookEntity | null> {
-    return this.dataSource.getRepository(WebhookEntity).findOneBy(where(ref));
+  async find(ref: WebhookRef): Promise<WebhookEntity | null> {
+    const row = await this.dataSource.getRepository(WebhookEntity).findOneBy(where(ref));
+    return row === null ? null : openWebhookSecrets(row, this.box);
   }
 
   exists(id: string): Promise<boolean> {
@@ -39,7 +49,7 @@ export class WebhookRepository {
       // Serialises creates per account, so two concurrent creates cannot both pass the count.
       await m.query('SELECT pg_advisory_xact_lock($1::bigint)', [webhook.accountId]);
       if ((await m.countBy(WebhookEntity, { accountId: webhook.accountId })) >= maxPerAccount) return false;
-      await m.insert(WebhookEntity, webhook);
+      await m.insert(WebhookEntity, sealWebhookSecrets(webhook, this.box));
       return true;
     });
   }
@@ -55,24 +65,29 @@ export class WebhookRepository {
     change: (webhook: WebhookEntity) => boolean,
   ): Promise<{ webhook: WebhookEntity; changed: boolean } | null> {
     return this.dataSource.transaction(async (m) => {
-      const webhook = await this.lock(m, ref);
-      if (webhook === null) return null;
+      const row = await this.lock(m, ref);
+      if (row === null) return null;
+      const webhook = openWebhookSecrets(row, this.box);
       if (!change(webhook)) return { webhook, changed: false };
       webhook.version += 1;
       webhook.updatedAt = at;
-      await m.save(WebhookEntity, webhook);
+      await m.save(WebhookEntity, sealWebhookSecrets(webhook, this.box));
       return { webhook, changed: true };
     });
   }
 
-  /** Deletes the row and returns it as it was, or null when there is no such row. */
-  async delete(ref: WebhookRef): Promise<WebhookEntity | null> {
+  /** Deletes the row and returns what identifies it, or null when there is no such row (its secrets are not opened). */
+  async delete(ref: WebhookRef): Promise<Pick<WebhookEntity, 'id' | 'accountId' | 'version'> | null> {
     return this.dataSource.transaction(async (m) => {
       const webhook = await this.lock(m, ref);
       if (webhook === null) return null;
       await m.delete(WebhookEntity, { id: webhook.id });
       return webhook;
     });
+  }
+
+  private opened(rows: WebhookEntity[]): WebhookEntity[] {
+    return rows.map((row) => openWebhookSecrets(row, this.box));
   }
 
   private lock(m: EntityManager, ref: WebhookRef): Promise<WebhookEntity | null> {

@@ -12,6 +12,7 @@ import { InfrastructureModule } from './infrastructure.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { OperationsModule } from './operations/operations.module';
 import { RegistryModule } from './registry/registry.module';
+import { SecretsModule } from './secrets/secrets.module';
 import { WebhooksApiModule } from './webhooks-api/webhooks-api.module';
 
 @Module({})
@@ -23,6 +24,7 @@ export class DispatcherModule {
         InfrastructureModule.forRoot(config, logger),
         CredentialsModule,
         RegistryModule,
+        SecretsModule,
         WebhooksApiModule,
         DeliveryModule,
         DeliveryLogModule,

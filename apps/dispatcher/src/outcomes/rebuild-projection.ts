@@ -12,13 +12,12 @@
 // usually no longer holds their records anyway: rollups older than the topic's retention can never
 // be rebuilt); minute rows are all emptied (the few before the horizon were about to be pruned).
 import 'reflect-metadata';
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 import type { Kafka } from 'kafkajs';
 import type { DataSource } from 'typeorm';
-import { ConfigError, createKafka, JsonLogger } from '@vowchat/platform';
+import { createKafka, type JsonLogger } from '@vowchat/platform';
 import { TOPIC_ENV_VARS } from '@vowchat/events';
-import { loadDispatcherConfig } from '../config';
-import { createDataSource, migrate } from '../database/data-source';
+import { deleteConsumerGroup, runOperatorCommand } from '../cli/operator-command';
 import { bucketStart, rollupHorizon, ROLLUP_TABLES } from '../health/rollup-rows';
 import { DEFAULT_RAW_RETENTION_MS, OutcomeProjector, type BatchProjected } from './outcome-projector';
 
@@ -97,7 +96,7 @@ export async function rebuildProjection(deps: RebuildDeps): Promise<RebuildSumma
     } finally {
       clearInterval(ticker);
       await projector.stop();
-      await deleteGroup(kafka, groupId, log);
+      await deleteConsumerGroup(kafka, groupId, log);
     }
     print(progressLine(projected(), total));
   }
@@ -139,22 +138,6 @@ async function endOffsets(kafka: Kafka, topic: string): Promise<Map<number, { lo
   }
 }
 
-// A one-off group should not linger in the broker's group list; failing to delete it is harmless.
-async function deleteGroup(kafka: Kafka, groupId: string, log: JsonLogger): Promise<void> {
-  const admin = kafka.admin();
-  try {
-    await admin.connect();
-    await admin.deleteGroups([groupId]);
-  } catch (error) {
-    log.warnWith('could not delete the rebuild consumer group', {
-      group: groupId,
-      error: (error as Error).message,
-    });
-  } finally {
-    await admin.disconnect();
-  }
-}
-
 /** The first hour rebuilt: the live projector's rollup horizon, rounded up to an hour boundary. */
 export function rebuildHorizon(now: Date, rawRetentionMs: number): Date {
   const horizon = rollupHorizon(now, rawRetentionMs);
@@ -171,43 +154,20 @@ function min(a: bigint, b: bigint): bigint {
   return a < b ? a : b;
 }
 
-async function main(): Promise<void> {
-  let config;
-  try {
-    // The API token is required by the dispatcher's loader but means nothing to this command.
-    config = loadDispatcherConfig({ DISPATCHER_API_TOKEN: '(unused by rebuild-projection)', ...process.env });
-  } catch (error) {
-    if (!(error instanceof ConfigError)) throw error;
-    process.stderr.write(
-      `${error.message}\nSet the variables above (see README, "Configuration") and run again.\n`,
-    );
-    process.exit(1);
-  }
-  const log = new JsonLogger('rebuild-projection', config.logLevel);
-  const dataSource = createDataSource(config.database);
-  await dataSource.initialize();
-  try {
-    await migrate(dataSource, config.database.schema);
-    await rebuildProjection({
-      kafka: createKafka(`${config.kafka.clientId}-rebuild`, config.kafka.brokers, log),
-      dataSource,
-      topic: config.topics.deliveries,
-      groupIdPrefix: config.kafka.groupId,
-      log,
-      rawRetentionMs: config.healthRetention.rawDays * 86_400_000,
-      print: (line) => process.stdout.write(`${line}\n`),
-    });
-  } finally {
-    await dataSource.destroy();
-  }
-}
-
 if (require.main === module) {
-  main().then(
-    () => process.exit(0),
-    (error: Error) => {
-      process.stderr.write(`rebuild-projection failed: ${error.message}\n`);
-      process.exit(1);
-    },
+  runOperatorCommand(
+    'rebuild-projection',
+    ({ config, log, dataSource }) =>
+      rebuildProjection({
+        kafka: createKafka(`${config.kafka.clientId}-rebuild`, config.kafka.brokers, log),
+        dataSource,
+        topic: config.topics.deliveries,
+        groupIdPrefix: config.kafka.groupId,
+        log,
+        rawRetentionMs: config.healthRetention.rawDays * 86_400_000,
+        print: (line) => process.stdout.write(`${line}\n`),
+      }),
+    // Required by the dispatcher's loader; this command opens no secret.
+    { SECRET_ENCRYPTION_KEYS: `unused:${randomBytes(32).toString('base64')}` },
   );
 }

@@ -9,6 +9,7 @@ export * from './record';
 export * from './json-depth';
 export * from './record-size';
 export * from './produce-error';
+export * from './produce-queue';
 export * from './publisher';
 export * from './signature';
 export * from './delivery-records';

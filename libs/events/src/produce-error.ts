@@ -31,3 +31,17 @@ export function recordRefusal(error: unknown): 'too_large' | 'invalid' | undefin
   const type = kafkaErrorType(error);
   return type === undefined ? undefined : RECORD_REFUSALS[type];
 }
+
+// The producer's idempotent state went out of step with the broker's (or the broker forgot it):
+// a new producer (a new producer id) sends the same records successfully.
+const PRODUCER_STATE_ERRORS = new Set([
+  'OUT_OF_ORDER_SEQUENCE_NUMBER',
+  'DUPLICATE_SEQUENCE_NUMBER',
+  'INVALID_PRODUCER_EPOCH',
+  'UNKNOWN_PRODUCER_ID',
+]);
+
+/** True for a broker error that a new producer id cures (the records are fine). */
+export function isProducerStateError(type: string): boolean {
+  return PRODUCER_STATE_ERRORS.has(type);
+}

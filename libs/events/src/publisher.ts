@@ -1,11 +1,13 @@
 // The typed publisher a backend service embeds. It owns no connection: hand it a kafkajs Kafka
-// client and it creates one idempotent producer (acks from all in-sync replicas).
-import { Partitioners, type Admin, type Kafka, type PartitionMetadata, type Producer } from 'kafkajs';
-import { newEventId } from './event-id';
+// client and it sends through one idempotent producer at a time (acks from all in-sync replicas),
+// one produce request at a time, shared by every concurrent caller (produce-queue.ts says why).
+import { Partitioners, type Admin, type Kafka, type PartitionMetadata } from 'kafkajs';
+import { isEventId, newEventId } from './event-id';
 import { jsonDepthProblem, MAX_EVENT_DEPTH } from './json-depth';
 import type { VowChatEvent } from './payloads';
-import { toEventMessage, type EventMessage } from './record';
-import { batchCapacity, chunkByPartitionBytes, DEFAULT_MAX_MESSAGE_BYTES, recordBytes } from './record-size';
+import { ProduceQueue, type QueuedRecord } from './produce-queue';
+import { toEventMessage } from './record';
+import { batchCapacity, DEFAULT_MAX_MESSAGE_BYTES, recordBytes } from './record-size';
 import { readMaxMessageBytes } from './topic-limits';
 import { DEFAULT_TOPICS, eventTopics, topicFor, type TopicNames } from './topics';
 import { describeProblems, validateEvent } from './validation';
@@ -26,6 +28,19 @@ export interface EventPublisherOptions {
   maxMessageBytes?: number;
   /** The deepest an event may nest (MAX_EVENT_DEPTH, 64, when not set). */
   maxEventDepth?: number;
+  /**
+   * How long a publish may wait for Kafka's acknowledgement, queueing included, before it rejects
+   * with PublishTimeoutError. Default 30 s.
+   */
+  timeoutMs?: number;
+  /** How long the first event waits for others to share its produce request, in ms. Default 0. */
+  lingerMs?: number;
+  /** Bytes of records waiting for Kafka past which a publish is refused (PublishQueueFullError). Default 64 MiB. */
+  maxQueuedBytes?: number;
+  /** Publishes waiting for Kafka past which another is refused (PublishQueueFullError). Default 10,000. */
+  maxQueuedPublishes?: number;
+  /** Told (for a log line) when the producer is replaced after a failed produce request. */
+  onProducerReplaced?: (reason: string) => void;
 }
 
 /** Thrown before anything is sent when an event fails validation. */
@@ -57,49 +72,66 @@ export class EventTooLargeError extends Error {
   }
 }
 
-interface PlannedRecord {
+interface PlannedRecord extends QueuedRecord {
   index: number;
-  topic: string;
   eventId: string;
-  bytes: number;
-  message: EventMessage & { partition: number };
 }
 
-/** A producer and the sends it still has in flight, so a retired one closes only once they end. */
-interface ProducerHandle {
-  producer: Producer;
-  inFlight: number;
-  retired: boolean;
+/** Per-call options of `publish`. */
+export interface PublishOptions {
+  /**
+   * The event's id (a UUID): give the same one when publishing again after an ambiguous failure
+   * (a timeout, a lost connection), so receivers see the same `webhook-id` and can deduplicate.
+   * A new UUIDv7 when not given.
+   */
+  eventId?: string;
+}
+
+/** Per-call options of `publishMany`. */
+export interface PublishManyOptions {
+  /** Each event's id by position (see PublishOptions.eventId); a missing entry gets a new one. */
+  eventIds?: readonly (string | undefined)[];
 }
 
 export class EventPublisher {
-  private handle: ProducerHandle;
+  private readonly queue: ProduceQueue;
   private readonly admin: Admin;
   private readonly partitionCache = new Map<string, PartitionMetadata[]>();
   private readonly maxMessageBytesByTopic = new Map<string, number>();
   // The same murmur2 partitioner the Java client uses, called here so we know each record's partition.
   private readonly partitioner = Partitioners.DefaultPartitioner();
-  private replacing: Promise<void> | undefined;
 
   constructor(
-    private readonly kafka: Kafka,
+    kafka: Kafka,
     private readonly topics: Pick<TopicNames, 'conversations' | 'messages' | 'typing'> = DEFAULT_TOPICS,
     private readonly options: EventPublisherOptions = {},
   ) {
-    this.handle = this.newHandle();
     this.admin = kafka.admin();
+    this.queue = new ProduceQueue(kafka, {
+      capacityOf: (topic) => batchCapacity(this.maxMessageBytesOf(topic)),
+      timeoutMs: options.timeoutMs,
+      lingerMs: options.lingerMs,
+      maxQueuedBytes: options.maxQueuedBytes,
+      maxQueuedSends: options.maxQueuedPublishes,
+      onProducerReplaced: options.onProducerReplaced,
+    });
   }
 
   /** Connects the producer and reads each event topic's size limit; call once before publishing. */
   async connect(): Promise<void> {
-    await Promise.all([this.handle.producer.connect(), this.admin.connect()]);
+    await Promise.all([this.queue.connect(), this.admin.connect()]);
     await this.readTopicLimits();
   }
 
-  /** Flushes and closes the producer. */
+  /** Answers what is queued, then closes the producer. */
   async disconnect(): Promise<void> {
-    await this.replacing?.catch(() => undefined);
-    await Promise.all([this.handle.producer.disconnect(), this.admin.disconnect()]);
+    await this.queue.disconnect();
+    await this.admin.disconnect();
+  }
+
+  /** Publishes waiting for Kafka or in flight, and their bytes. */
+  get pending(): { sends: number; bytes: number } {
+    return this.queue.pending;
   }
 
   /** The largest record batch each event topic takes, in bytes (after `connect`). */
@@ -108,18 +140,20 @@ export class EventPublisher {
   }
 
   /** Validates and publishes one event; resolves once every in-sync replica has it. */
-  async publish(event: VowChatEvent): Promise<PublishedEvent> {
-    const [published] = await this.publishMany([event]);
+  async publish(event: VowChatEvent, options: PublishOptions = {}): Promise<PublishedEvent> {
+    const [published] = await this.publishMany([event], { eventIds: [options.eventId] });
     return published;
   }
 
   /**
    * Validates every event and checks each fits on its topic, then publishes them, all-or-nothing on
-   * validation and size. Events that together pass a topic's size limit go in several produce
-   * requests, one after another, so each account's events keep their order. Results come back in
-   * input order.
+   * validation and size. Publishes from concurrent callers share produce requests (one at a time,
+   * each under every partition's size limit), in the order called, so each account's events keep
+   * their order. Resolves, in input order, once Kafka acknowledged every event; rejects with
+   * PublishTimeoutError past `timeoutMs` (some events may be in Kafka: publish them again with the
+   * same ids) and PublishQueueFullError when too much waits already (nothing was sent).
    */
-  async publishMany(events: VowChatEvent[]): Promise<PublishedEvent[]> {
+  async publishMany(events: VowChatEvent[], options: PublishManyOptions = {}): Promise<PublishedEvent[]> {
     const maxDepth = this.options.maxEventDepth ?? MAX_EVENT_DEPTH;
     events.forEach((event, index) => {
       // Depth first: validation and serialisation must never see an event deep enough to overflow.
@@ -127,114 +161,33 @@ export class EventPublisher {
       if (tooDeep) throw new InvalidEventError(index, describeProblems([tooDeep]));
       const result = validateEvent(event);
       if (!result.ok) throw new InvalidEventError(index, describeProblems(result.problems));
+      const eventId = options.eventIds?.[index];
+      if (eventId !== undefined && !isEventId(eventId))
+        throw new InvalidEventError(index, `eventId: must be a UUID, got ${JSON.stringify(eventId)}`);
     });
-    const planned = await Promise.all(events.map((event, index) => this.plan(event, index)));
+    const planned: PlannedRecord[] = [];
+    for (const [index, event] of events.entries())
+      planned.push(await this.plan(event, index, options.eventIds?.[index]));
     for (const p of planned) {
       const max = this.maxMessageBytesOf(p.topic);
       if (p.bytes > batchCapacity(max))
         throw new EventTooLargeError(p.index, p.topic, p.bytes, batchCapacity(max), max);
     }
-    const chunks = chunkByPartitionBytes(
-      planned,
-      (p) => `${p.topic}:${p.message.partition}`,
-      (p) => p.bytes,
-      (p) => batchCapacity(this.maxMessageBytesOf(p.topic)),
-    );
-    const results: PublishedEvent[] = new Array<PublishedEvent>(events.length);
-    for (const chunk of chunks) {
-      for (const published of await this.send(chunk)) results[published.index] = published.event;
-    }
-    return results;
+    const positions = await this.queue.send(planned);
+    return planned.map((p, i) => ({ eventId: p.eventId, ...positions[i] }));
   }
 
-  private async plan(event: VowChatEvent, index: number): Promise<PlannedRecord> {
+  private async plan(
+    event: VowChatEvent,
+    index: number,
+    givenId: string | undefined,
+  ): Promise<PlannedRecord> {
     const topic = topicFor(event.event, this.topics);
-    const eventId = newEventId();
+    const eventId = givenId ?? newEventId();
     const message = toEventMessage(event, eventId);
-    const partition = this.partitioner({ topic, partitionMetadata: await this.partitionsOf(topic), message });
-    return { index, topic, eventId, bytes: recordBytes(message), message: { ...message, partition } };
-  }
-
-  /** One produce request for `chunk`; where each record landed. */
-  private async send(chunk: PlannedRecord[]): Promise<{ index: number; event: PublishedEvent }[]> {
-    const handle = await this.currentHandle();
-    const byTopic = new Map<string, PlannedRecord[]>();
-    for (const p of chunk) byTopic.set(p.topic, [...(byTopic.get(p.topic) ?? []), p]);
-    handle.inFlight++;
-    let metadata;
-    try {
-      metadata = await handle.producer.sendBatch({
-        acks: -1,
-        topicMessages: [...byTopic].map(([topic, items]) => ({
-          topic,
-          messages: items.map((i) => i.message),
-        })),
-      });
-    } catch (error) {
-      // A failed produce can leave the idempotent sequence numbers out of step with the broker
-      // (some partitions of the request written, others not), after which the broker refuses
-      // every later batch as out of order. A new producer (a new producer id) starts clean.
-      this.retire(handle);
-      throw error;
-    } finally {
-      this.release(handle);
-    }
-    // Offsets within one partition are consecutive from its baseOffset, in the order sent.
-    const next = new Map(metadata.map((m) => [`${m.topicName}:${m.partition}`, BigInt(m.baseOffset ?? '0')]));
-    const landed: { index: number; event: PublishedEvent }[] = [];
-    for (const items of byTopic.values()) {
-      for (const item of items) {
-        const slot = `${item.topic}:${item.message.partition}`;
-        const offset = next.get(slot) ?? 0n;
-        next.set(slot, offset + 1n);
-        landed.push({
-          index: item.index,
-          event: {
-            eventId: item.eventId,
-            topic: item.topic,
-            partition: item.message.partition,
-            offset: String(offset),
-          },
-        });
-      }
-    }
-    return landed;
-  }
-
-  private newHandle(): ProducerHandle {
-    const producer = this.kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      allowAutoTopicCreation: false,
-    });
-    return { producer, inFlight: 0, retired: false };
-  }
-
-  /** The producer to send with; a retired one is replaced (and connected) first. */
-  private async currentHandle(): Promise<ProducerHandle> {
-    while (this.handle.retired) {
-      this.replacing ??= this.replace().finally(() => (this.replacing = undefined));
-      await this.replacing;
-    }
-    return this.handle;
-  }
-
-  private async replace(): Promise<void> {
-    const next = this.newHandle();
-    await next.producer.connect(); // throws while Kafka is down; the next send tries again
-    const old = this.handle;
-    this.handle = next;
-    if (old.inFlight === 0) void old.producer.disconnect().catch(() => undefined);
-  }
-
-  private retire(handle: ProducerHandle): void {
-    handle.retired = true;
-  }
-
-  private release(handle: ProducerHandle): void {
-    handle.inFlight--;
-    if (handle.retired && handle.inFlight === 0 && handle !== this.handle)
-      void handle.producer.disconnect().catch(() => undefined);
+    const partitionMetadata = this.partitionCache.get(topic) ?? (await this.partitionsOf(topic));
+    const partition = this.partitioner({ topic, partitionMetadata, message });
+    return { index, topic, eventId, bytes: recordBytes(message), partition, message };
   }
 
   /** Reads max.message.bytes of the event topics; the broker's default when it cannot be read. */

@@ -1,14 +1,36 @@
-import { Kafka } from 'kafkajs';
+import { Kafka, type KafkaConfig } from 'kafkajs';
 import type { JsonLogger } from './logger';
 
-/** A kafkajs client with our logging and retry defaults. */
-export function createKafka(clientId: string, brokers: string[], logger: JsonLogger): Kafka {
+/** A kafkajs client with our logging and retry defaults; `overrides` replace any of them. */
+export function createKafka(
+  clientId: string,
+  brokers: string[],
+  logger: JsonLogger,
+  overrides: Pick<KafkaConfig, 'retry' | 'connectionTimeout' | 'requestTimeout'> = {},
+): Kafka {
   return new Kafka({
     clientId,
     brokers,
     logCreator: logger.kafkaLogCreator(),
     retry: { initialRetryTime: 100, retries: 8 },
+    ...overrides,
   });
+}
+
+/**
+ * Client settings for a publisher that answers within a bound and recovers at once: a connection
+ * attempt gives up after 1 s, and reconnecting retries at most 500 ms apart (kafkajs's default lets
+ * the gaps grow to 30 s, so a broker back for seconds went unnoticed). `requestTimeoutMs` caps one
+ * request; the publisher's own deadline answers the caller in any case.
+ */
+export function failFastKafkaSettings(
+  requestTimeoutMs: number,
+): Pick<KafkaConfig, 'retry' | 'connectionTimeout' | 'requestTimeout'> {
+  return {
+    retry: { initialRetryTime: 100, maxRetryTime: 500, retries: 5 },
+    connectionTimeout: 1_000,
+    requestTimeout: Math.max(1_000, requestTimeoutMs),
+  };
 }
 
 /**

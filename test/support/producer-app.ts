@@ -44,6 +44,12 @@ export async function startProducer(overrides: Partial<ProducerConfig> = {}): Pr
     maxBatchEvents: 500,
     maxEventBytes: null,
     maxEventDepth: 64,
+    publishing: {
+      timeoutMs: 5_000,
+      lingerMs: 0,
+      maxQueuedBytes: 64 * 1024 * 1024,
+      maxQueuedRequests: 10_000,
+    },
     ...overrides,
   };
   const app = await createProducerApp(config, new JsonLogger('producer', config.logLevel));

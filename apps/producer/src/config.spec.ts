@@ -23,6 +23,12 @@ describe('loadProducerConfig', () => {
       maxBatchEvents: 500,
       maxEventBytes: null,
       maxEventDepth: 64,
+      publishing: {
+        timeoutMs: 5_000,
+        lingerMs: 0,
+        maxQueuedBytes: 64 * 1024 * 1024,
+        maxQueuedRequests: 10_000,
+      },
       publishRateLimit: { perSecond: 1_000, burst: 2_000 },
     });
   });
@@ -46,6 +52,10 @@ describe('loadProducerConfig', () => {
       MAX_EVENT_DEPTH: '32',
       PUBLISH_RATE_LIMIT_PER_ACCOUNT: '50',
       PUBLISH_RATE_BURST_PER_ACCOUNT: '80',
+      PUBLISH_TIMEOUT_SECONDS: '2',
+      PUBLISH_LINGER_MS: '3',
+      PUBLISH_MAX_QUEUED_BYTES: '2097152',
+      PUBLISH_MAX_QUEUED_REQUESTS: '100',
     });
     expect(config).toEqual({
       port: 8080,
@@ -63,6 +73,7 @@ describe('loadProducerConfig', () => {
       maxBatchEvents: 20,
       maxEventBytes: 65536,
       maxEventDepth: 32,
+      publishing: { timeoutMs: 2_000, lingerMs: 3, maxQueuedBytes: 2_097_152, maxQueuedRequests: 100 },
       publishRateLimit: { perSecond: 50, burst: 80 },
     });
   });

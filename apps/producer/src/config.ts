@@ -38,8 +38,21 @@ export interface ProducerConfig {
   maxEventBytes: number | null;
   /** The deepest an event may nest; deeper is refused with 422 before it is serialised. */
   maxEventDepth: number;
+  /** How requests wait for Kafka (docs/decisions/0015-publishing-correctness.md). */
+  publishing: PublishingConfig;
   /** Events per second (and burst) each account may publish through this instance; absent: no limit. */
   publishRateLimit?: PublishRateLimit;
+}
+
+export interface PublishingConfig {
+  /** The longest a request waits for Kafka's acknowledgement before it is answered 503. */
+  timeoutMs: number;
+  /** How long the first request waits for others to share its produce request, in ms. */
+  lingerMs: number;
+  /** Bytes of events waiting for Kafka past which requests are refused with 503. */
+  maxQueuedBytes: number;
+  /** Requests waiting for Kafka past which requests are refused with 503. */
+  maxQueuedRequests: number;
 }
 
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -69,6 +82,7 @@ export function loadProducerConfig(env: Env = process.env): ProducerConfig {
       ? r.int('MAX_EVENT_BYTES', 0, { min: 1024, max: 64 * 1024 * 1024 })
       : null,
     maxEventDepth: r.int('MAX_EVENT_DEPTH', MAX_EVENT_DEPTH, { min: 8, max: 1000 }),
+    publishing: readPublishing(r),
     publishRateLimit: readPublishRateLimit(r),
   };
   r.done();
@@ -86,6 +100,19 @@ function readPublishRateLimit(r: EnvReader): PublishRateLimit | undefined {
     max: 10_000_000,
   });
   return perSecond === 0 ? undefined : { perSecond, burst };
+}
+
+/** PUBLISH_TIMEOUT_SECONDS, PUBLISH_LINGER_MS, PUBLISH_MAX_QUEUED_BYTES, PUBLISH_MAX_QUEUED_REQUESTS. */
+function readPublishing(r: EnvReader): PublishingConfig {
+  return {
+    timeoutMs: r.int('PUBLISH_TIMEOUT_SECONDS', 5, { min: 1, max: 300 }) * 1000,
+    lingerMs: r.int('PUBLISH_LINGER_MS', 0, { min: 0, max: 1000 }),
+    maxQueuedBytes: r.int('PUBLISH_MAX_QUEUED_BYTES', 64 * 1024 * 1024, {
+      min: 1024 * 1024,
+      max: 4 * 1024 ** 3,
+    }),
+    maxQueuedRequests: r.int('PUBLISH_MAX_QUEUED_REQUESTS', 10_000, { min: 1, max: 1_000_000 }),
+  };
 }
 
 /** KAFKA_BROKERS, shared with the example-publishing CLI. */

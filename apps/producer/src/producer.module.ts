@@ -7,6 +7,7 @@ import {
   createKafka,
   CREDENTIALS,
   ensureTopics,
+  failFastKafkaSettings,
   followCredentials,
   type JsonLogger,
 } from '@vowchat/platform';
@@ -41,7 +42,13 @@ export class ProducerModule implements OnApplicationShutdown {
         {
           provide: EVENT_PUBLISHER,
           useFactory: async () => {
-            const kafka = createKafka(config.kafka.clientId, config.kafka.brokers, logger);
+            // Fail fast, recover at once: every request is answered within publishing.timeoutMs.
+            const kafka = createKafka(
+              config.kafka.clientId,
+              config.kafka.brokers,
+              logger,
+              failFastKafkaSettings(config.publishing.timeoutMs),
+            );
             await ensureTopics(
               kafka,
               eventTopics(config.topics).map((topic) => ({
@@ -53,6 +60,11 @@ export class ProducerModule implements OnApplicationShutdown {
             const publisher = new EventPublisher(kafka, config.topics, {
               maxMessageBytes: config.maxEventBytes ?? undefined,
               maxEventDepth: config.maxEventDepth,
+              timeoutMs: config.publishing.timeoutMs,
+              lingerMs: config.publishing.lingerMs,
+              maxQueuedBytes: config.publishing.maxQueuedBytes,
+              maxQueuedPublishes: config.publishing.maxQueuedRequests,
+              onProducerReplaced: (reason) => logger.warnWith('kafka producer replaced', { reason }),
             });
             await publisher.connect();
             logger.info('event size limits', { max_message_bytes: publisher.maxMessageBytes() });

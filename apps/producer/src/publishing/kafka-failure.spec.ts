@@ -4,6 +4,7 @@ import {
   KafkaJSNumberOfRetriesExceeded,
   KafkaJSProtocolError,
 } from 'kafkajs';
+import { PublishQueueFullError, PublishTimeoutError } from '@vowchat/events';
 import { isKafkaFailure, kafkaFailureResponse, kafkaUnreachableMessage } from './kafka-failure';
 
 /** A broker error as kafkajs's retrier hands it on: wrapped, the original as its cause. */
@@ -77,6 +78,21 @@ describe('kafkaFailureResponse', () => {
       body: { error: 'kafka_unavailable' },
       unexpected: false,
     });
+  });
+});
+
+describe('kafkaFailureResponse to the publisher queue', () => {
+  it('answers a publish not acknowledged in time with 503 and Retry-After, naming the ambiguity', () => {
+    const answer = kafkaFailureResponse(new PublishTimeoutError(5_000, 'no acknowledgement yet'));
+    expect(answer).toMatchObject({ status: 503, retryAfterSeconds: 1, unexpected: false });
+    expect(answer.body.error).toBe('kafka_timeout');
+    expect(answer.body.message).toMatch(/may or may not have been published.*Idempotency-Key/);
+  });
+
+  it('answers a full queue with 503 and Retry-After: nothing was published', () => {
+    const answer = kafkaFailureResponse(new PublishQueueFullError('10000 publishes already wait'));
+    expect(answer).toMatchObject({ status: 503, retryAfterSeconds: 1, body: { error: 'kafka_backlog' } });
+    expect(isKafkaFailure(new PublishQueueFullError('x'))).toBe(true);
   });
 });
 

@@ -1,26 +1,53 @@
 // What to answer when Kafka did not take the events: retry later (503) when the failure is passing,
 // a 4xx when the broker refused the records themselves (sending them again can never succeed), a
 // 500 when Kafka refuses us for a reason only an operator can fix.
-import { kafkaProtocolError, recordRefusal } from '@vowchat/events';
+import {
+  isProducerStateError,
+  kafkaProtocolError,
+  PublisherClosedError,
+  PublishQueueFullError,
+  PublishTimeoutError,
+  recordRefusal,
+} from '@vowchat/events';
 import { KafkaJSAggregateError, KafkaJSError } from 'kafkajs';
 import { errorResponse, type ErrorResponse } from '../http/api-error';
 
-/** True for errors of the Kafka client: the broker is unreachable, timed out or refused the write. */
+/**
+ * True for errors of the Kafka client (the broker is unreachable, timed out or refused the write)
+ * and of the publisher's queue (no acknowledgement in time, too much waiting, closing).
+ */
 export function isKafkaFailure(error: unknown): error is Error {
-  return error instanceof KafkaJSError || error instanceof KafkaJSAggregateError;
+  return (
+    error instanceof KafkaJSError ||
+    error instanceof KafkaJSAggregateError ||
+    error instanceof PublishTimeoutError ||
+    error instanceof PublishQueueFullError ||
+    error instanceof PublisherClosedError
+  );
 }
-
-// The producer's idempotent sequence went out of step with the broker's. The publisher replaces
-// its producer after any failed send, so the same request succeeds when retried.
-const PRODUCER_STATE_ERRORS = new Set([
-  'OUT_OF_ORDER_SEQUENCE_NUMBER',
-  'DUPLICATE_SEQUENCE_NUMBER',
-  'INVALID_PRODUCER_EPOCH',
-  'UNKNOWN_PRODUCER_ID',
-]);
 
 /** The answer to a Kafka failure, and whether it is ours to look into (logged as an error). */
 export function kafkaFailureResponse(error: Error): ErrorResponse & { unexpected: boolean } {
+  if (error instanceof PublishTimeoutError)
+    return {
+      ...errorResponse(
+        503,
+        'kafka_timeout',
+        `Kafka did not acknowledge the events within ${error.timeoutMs / 1000} s; they may or may not have been published. Retry the request with the same Idempotency-Key header (or event_id), so that receivers get one event under one webhook-id whichever way it went.`,
+      ),
+      retryAfterSeconds: 1,
+      unexpected: false,
+    };
+  if (error instanceof PublishQueueFullError || error instanceof PublisherClosedError)
+    return {
+      ...errorResponse(
+        503,
+        'kafka_backlog',
+        `The producer is not taking more events now (${error.message}); nothing was published. Retry the request in a moment.`,
+      ),
+      retryAfterSeconds: 1,
+      unexpected: false,
+    };
   switch (recordRefusal(error)) {
     case 'too_large':
       return {
@@ -44,7 +71,7 @@ export function kafkaFailureResponse(error: Error): ErrorResponse & { unexpected
       break;
   }
   const refused = kafkaProtocolError(error);
-  if (refused && !refused.retriable && !PRODUCER_STATE_ERRORS.has(refused.type)) {
+  if (refused && !refused.retriable && !isProducerStateError(refused.type)) {
     return {
       ...errorResponse(
         500,

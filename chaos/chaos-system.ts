@@ -90,6 +90,8 @@ export class ChaosSystem {
   publisher?: EventPublisher;
   producer?: ChildProcess & { url: string; token: string };
   readonly publishFailures = new Map<string, number>();
+  /** Each producer API answer: when, and its status (0: no answer). */
+  readonly httpAnswers: { at: number; status: number }[] = [];
   /** Distinct attempt ids and delivery ids on the delivery topic, as the tail has read so far. */
   readonly topicAttempts = new Set<string>();
   readonly topicDeliveries = new Set<string>();
@@ -369,11 +371,13 @@ export class ChaosSystem {
             },
           );
           await response.text();
+          this.httpAnswers.push({ at: Date.now(), status: response.status });
           if (response.status === 202) {
             const at = Date.now();
             for (const s of group) this.tally.markAcked(s, at);
           } else this.countFailure(`http ${response.status}`);
         } catch (error) {
+          this.httpAnswers.push({ at: Date.now(), status: 0 });
           this.countFailure(`http: ${(error as Error).message.slice(0, 80)}`);
         }
       }),
@@ -540,13 +544,14 @@ export class ChaosSystem {
             pg.deliveries === this.topicDeliveries.size,
           waitedMs: Date.now() - started,
         };
-        if (last.equal) return last;
+        if (last.equal) return { ...last, counters: await this.counters() };
       } catch (error) {
         log(`projection check failed: ${(error as Error).message}`);
       }
       if (Date.now() > deadline) {
+        const counters = await this.counters();
         return (
-          last ?? {
+          (last && { ...last, counters }) ?? {
             topicAttempts: this.topicAttempts.size,
             topicDeliveries: this.topicDeliveries.size,
             topicDelivered: this.topicDelivered.size,
@@ -555,6 +560,7 @@ export class ChaosSystem {
             retriesLeft: -1,
             equal: false,
             waitedMs: Date.now() - started,
+            counters,
           }
         );
       }
@@ -599,6 +605,31 @@ export class ChaosSystem {
     } finally {
       await admin.disconnect().catch(() => undefined);
     }
+  }
+
+  /**
+   * The running dispatchers' attempt outcomes and deferrals, summed by label from /metrics (a
+   * restarted process starts its counters afresh: these are the live processes' figures).
+   */
+  async counters(): Promise<{ attempts: string; deferred: string }> {
+    const sums = { attempts: new Map<string, number>(), deferred: new Map<string, number>() };
+    for (const d of this.dispatchers.filter((x) => x !== undefined)) {
+      const text = await fetch(`${d.baseUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })
+        .then((r) => r.text())
+        .catch(() => '');
+      for (const line of text.split('\n')) {
+        const [family, label] = line.startsWith('vowchat_delivery_attempts_total{')
+          ? (['attempts', 'outcome'] as const)
+          : line.startsWith('vowchat_deliveries_deferred_total{')
+            ? (['deferred', 'reason'] as const)
+            : [null, null];
+        if (!family) continue;
+        const key = new RegExp(`${label}="([^"]*)"`).exec(line)?.[1] ?? '?';
+        sums[family].set(key, (sums[family].get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
+      }
+    }
+    const text = (m: Map<string, number>) => [...m].map(([k, v]) => `${k} ${fmt(v)}`).join(', ') || 'none';
+    return { attempts: text(sums.attempts), deferred: text(sums.deferred) };
   }
 
   /** Reads a dispatcher's process figures from /metrics. */
@@ -649,6 +680,8 @@ export interface ProjectionComparison {
   retriesLeft: number;
   equal: boolean;
   waitedMs: number;
+  /** The live dispatchers' attempts by outcome and deferrals by reason (from /metrics). */
+  counters?: { attempts: string; deferred: string };
 }
 
 export interface ProcessFigures {

@@ -89,6 +89,11 @@ export function deliveryFigures(
     ['Postgres: scheduled_retries left', fmt(projection.retriesLeft)],
     ['projection caught up after (waited)', `${fmt(projection.waitedMs / 1000, 1)} s`],
   );
+  if (projection.counters)
+    rows.push(
+      ['attempts by outcome (live dispatchers)', projection.counters.attempts],
+      ['deferrals by reason (live dispatchers)', projection.counters.deferred],
+    );
   const missing = lost > 0 ? ` (first missing: ${JSON.stringify(t.missingPairs(5))})` : '';
   const checks: Check[] = [
     {

@@ -47,20 +47,6 @@ export async function runReceiverDown(p: ReceiverDownParams): Promise<ScenarioRe
       const { rows, checks } = deliveryFigures(system, projection, {
         faults: [{ label: 'receiver down', at, clearedAt }],
       });
-      const metrics = await fetch(`${system.anyDispatcher.baseUrl}/metrics`).then((r) => r.text());
-      // A counter summed by one label: "delivered 7,200, connection_error 2,028".
-      const counter = (name: string, label: string) => {
-        const sums = new Map<string, number>();
-        for (const line of metrics.split('\n').filter((l) => l.startsWith(`${name}{`))) {
-          const key = new RegExp(`${label}="([^"]*)"`).exec(line)?.[1] ?? '?';
-          sums.set(key, (sums.get(key) ?? 0) + Number(line.slice(line.lastIndexOf(' ') + 1)));
-        }
-        return [...sums].map(([k, v]) => `${k} ${fmt(v)}`).join(', ');
-      };
-      rows.push(
-        ['deferrals (reason count)', counter('vowchat_deliveries_deferred_total', 'reason') || 'none'],
-        ['attempts by outcome', counter('vowchat_delivery_attempts_total', 'outcome') || 'none'],
-      );
       return {
         name: NAME,
         title: TITLE,

@@ -136,5 +136,5 @@ export async function runSoak(p: SoakParams): Promise<ScenarioResult> {
 export const soak: Scenario = {
   name: NAME,
   title: TITLE,
-  run: ({ scale }) => runSoak({ events: scaled(1_000_000, scale), perSecond: 1_500, sampleEveryMs: 15_000 }),
+  run: ({ scale }) => runSoak({ events: scaled(1_000_000, scale), perSecond: 1_000, sampleEveryMs: 15_000 }),
 };

@@ -50,14 +50,14 @@ async function rollups(db: DataSource, table: string): Promise<RollupRow[]> {
 async function rawAttempts(db: DataSource): Promise<RollupAttempt[]> {
   const rows = await db.query<(RollupAttempt & { account_id: string })[]>(
     `SELECT webhook_id, account_id, attempt, outcome, failure_class, duration_ms, started_at, finished_at,
-            event_published_at FROM delivery_attempts`,
+            event_published_at, routed_at FROM delivery_attempts`,
   );
   return rows.map((r) => ({ ...r, account_id: Number(r.account_id) }));
 }
 
 async function rawDeferrals(db: DataSource): Promise<RollupDeferral[]> {
   const rows = await db.query<(RollupDeferral & { account_id: string })[]>(
-    `SELECT webhook_id, account_id, reason, at FROM delivery_deferrals`,
+    `SELECT webhook_id, account_id, reason, at, routed_at, event_published_at FROM delivery_deferrals`,
   );
   return rows.map((r) => ({ ...r, account_id: Number(r.account_id) }));
 }

@@ -25,6 +25,7 @@ describe('RetryStore leases', () => {
       attempt: 2,
       source: 'retry',
       publishedAt: null,
+      routedAt: null,
     };
   };
 

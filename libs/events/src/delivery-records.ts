@@ -94,6 +94,13 @@ export const attemptRecordSchema = z.object({
    */
   event_published_at: later(time('event_published_at')),
   /**
+   * When the dispatcher took the event off its stream and routed it to this webhook (ISO): set on
+   * the attempt made straight from the stream, null on one from the retry store or a redelivery,
+   * absent in older records. Publish to routing is the platform's own wait, the SLO's signal;
+   * what follows is the endpoint's (its lane, breaker, rate limit).
+   */
+  routed_at: later(time('routed_at')),
+  /**
    * True when the payload was left out because the record would not fit the delivery topic's size
    * limit with it (an event near the limit): it cannot be redelivered through the API; the event
    * is still on its own topic. Not checked: nothing is stored from it.
@@ -145,6 +152,10 @@ export const deferralRecordSchema = z.object({
   attempt: int('attempt', 1),
   reason: oneOf('reason', DEFERRAL_REASONS),
   at: time('at'),
+  /** As on attempts: set when the deferral was the delivery's first dispatch from the stream. */
+  routed_at: later(time('routed_at')),
+  /** The source event's Kafka timestamp, with `routed_at` the platform's wait. */
+  event_published_at: later(time('event_published_at')),
 });
 export type DeferralRecord = z.infer<typeof deferralRecordSchema>;
 

@@ -18,6 +18,7 @@ export type AttemptRow = Omit<
   // Health figures (issue 10), not part of the delivery log's answer.
   | 'failure_class'
   | 'event_published_at'
+  | 'routed_at'
 >;
 
 /** A row as JSON: the same fields, times as ISO-8601 strings. */

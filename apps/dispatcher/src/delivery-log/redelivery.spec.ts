@@ -55,6 +55,7 @@ describe('redeliveryJob', () => {
       attempt: 9,
       source: 'retry',
       publishedAt: null,
+      routedAt: null,
     });
   });
 });

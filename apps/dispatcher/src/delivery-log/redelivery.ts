@@ -58,5 +58,6 @@ export function redeliveryJob(d: RedeliveryCandidate & { payload: string }): Del
     source: 'retry',
     // Not the event's publish time: a redelivery's latency is not the platform's.
     publishedAt: null,
+    routedAt: null,
   };
 }

@@ -171,6 +171,7 @@ export class DeliveryExecutor {
       payload: outcome === 'failed' || outcome === 'dead' ? job.body : null,
       failure_class: failureClassOf(result),
       event_published_at: job.publishedAt,
+      routed_at: job.routedAt,
     };
     countAttempt(deps.metrics, {
       job,

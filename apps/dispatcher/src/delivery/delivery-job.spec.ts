@@ -21,6 +21,7 @@ describe('deferralRecord', () => {
     attempt: 3,
     source: 'retry',
     publishedAt: null,
+    routedAt: null,
   };
 
   it('names the delivery, the attempt put off and why, under an id of its own', () => {
@@ -36,7 +37,23 @@ describe('deferralRecord', () => {
       attempt: 3,
       reason: 'breaker_open',
       at: '2024-01-15T10:00:00.000Z',
+      routed_at: null,
+      event_published_at: null,
     });
     expect(deferralRecord(job, 'breaker_open', at).deferral_id).not.toBe(record.deferral_id);
+  });
+
+  it('carries the routing and publish times of a first dispatch from the stream', () => {
+    const fromStream: DeliveryJob = {
+      ...job,
+      attempt: 1,
+      source: 'stream',
+      publishedAt: '2024-01-15T09:59:59.000Z',
+      routedAt: '2024-01-15T10:00:00.000Z',
+    };
+    expect(deferralRecord(fromStream, 'rate_limited', new Date('2024-01-15T10:00:01Z'))).toMatchObject({
+      routed_at: '2024-01-15T10:00:00.000Z',
+      event_published_at: '2024-01-15T09:59:59.000Z',
+    });
   });
 });

@@ -21,6 +21,11 @@ export interface DeliveryJob {
   source: 'stream' | 'retry';
   /** The source event's Kafka timestamp (ISO), where end-to-end latency starts; null for a redelivery. */
   publishedAt: string | null;
+  /**
+   * When the dispatcher routed the event to this webhook (ISO), on the job taken straight from the
+   * stream; null on jobs from the retry store (not kept there) and redeliveries. See the SLO.
+   */
+  routedAt: string | null;
 }
 
 /** A delivery's id: stable for an (event, webhook) pair, so every attempt and redelivery shares it. */
@@ -47,5 +52,7 @@ export function deferralRecord(job: DeliveryJob, reason: DeferralReason, at: Dat
     attempt: job.attempt,
     reason,
     at: at.toISOString(),
+    routed_at: job.routedAt,
+    event_published_at: job.publishedAt,
   };
 }

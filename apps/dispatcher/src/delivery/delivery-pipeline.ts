@@ -34,7 +34,10 @@ export interface DeliveryPipelineDeps {
   recorder: Pick<DeliveryRecorder, 'record'>;
   clock: Clock;
   settings: { endpointConcurrency: number; endpointQueueCap: number; overflowDelayMs: number };
-  metrics: Pick<DispatcherMetrics, 'eventsConsumed' | 'deadLetters' | 'deferrals' | 'rateLimited'>;
+  metrics: Pick<
+    DispatcherMetrics,
+    'eventsConsumed' | 'deadLetters' | 'deferrals' | 'rateLimited' | 'firstAttemptWait'
+  >;
   /** Each endpoint's request rate (none: unlimited). */
   rateLimits?: Pick<EndpointRateLimits, 'take' | 'backlogMs'>;
   /** Where failed durable writes are logged (sampled). */
@@ -70,6 +73,12 @@ export class DeliveryPipeline implements RecordSink {
     this.deps.metrics.eventsConsumed.inc({ event_type: decoded.type });
     if (targets.length === 0) return done();
     const publishedAt = publishedAtOf(record.timestamp);
+    const routedAt = now.toISOString();
+    // The platform's own wait, publish to routing, once per (event, webhook) as each becomes a job.
+    if (publishedAt !== null) {
+      const waitSeconds = Math.max(0, now.getTime() - Date.parse(publishedAt)) / 1000;
+      for (let i = 0; i < targets.length; i++) this.deps.metrics.firstAttemptWait.observe(waitSeconds);
+    }
     let remaining = targets.length;
     const oneDurable = () => {
       if (--remaining === 0) done();
@@ -86,6 +95,7 @@ export class DeliveryPipeline implements RecordSink {
           attempt: 1,
           source: 'stream',
           publishedAt,
+          routedAt,
         },
         oneDurable,
       );

@@ -34,12 +34,22 @@ function attempt(overrides: Partial<RollupAttempt> = {}): RollupAttempt {
     started_at: at(1_000),
     finished_at: at(1_030),
     event_published_at: at(900),
+    // Only a first attempt made straight from the stream is the delivery's first dispatch.
+    routed_at: (overrides.attempt ?? 1) === 1 ? at(1_000) : null,
     ...overrides,
   };
 }
 
 function deferral(overrides: Partial<RollupDeferral> = {}): RollupDeferral {
-  return { webhook_id: A, account_id: 11, reason: 'breaker_open', at: at(2_000), ...overrides };
+  return {
+    webhook_id: A,
+    account_id: 11,
+    reason: 'breaker_open',
+    at: at(2_000),
+    routed_at: null,
+    event_published_at: null,
+    ...overrides,
+  };
 }
 
 describe('outcomeColumn', () => {
@@ -145,6 +155,15 @@ describe('toMinuteRollups', () => {
       [1, 1, 1, 1],
     ]);
     expect(toHourRollups(minutes)[0]).toMatchObject({ attempts: 3, failed: 3, internal_errors: 2 });
+  });
+
+  it('counts the platform wait once per delivery, to its routing: a deferral from the stream, not the later attempt', () => {
+    const [row] = toMinuteRollups(
+      [attempt({ routed_at: null, started_at: at(40_000), finished_at: at(40_030) })], // from the retry store
+      [deferral({ routed_at: at(1_500), event_published_at: at(900) })], // the breaker was open
+    );
+    expect(row).toMatchObject({ first_attempts: 1, wait_count: 1, deferred_breaker: 1 });
+    expect(row.wait_buckets[FIRST_ATTEMPT_WAIT_BOUNDS_MS.indexOf(1_000)]).toBe(1); // 600 ms, not 39 s
   });
 
   it('leaves latency out when the publish time is unknown (a redelivery), and never goes negative', () => {

@@ -89,6 +89,8 @@ export interface RollupAttempt {
   started_at: Date;
   finished_at: Date;
   event_published_at: Date | null;
+  /** Set when this attempt was the delivery's first dispatch from the stream (the SLO's wait ends there). */
+  routed_at: Date | null;
 }
 
 /** What the rollups need of a deferral (a `delivery_deferrals` row). */
@@ -97,6 +99,9 @@ export interface RollupDeferral {
   account_id: number;
   reason: DeferralReason;
   at: Date;
+  /** Set when this deferral was the delivery's first dispatch from the stream. */
+  routed_at: Date | null;
+  event_published_at: Date | null;
 }
 
 /**
@@ -181,13 +186,11 @@ export function toMinuteRollups(
     if (a.attempt === 1) {
       row.first_attempts++;
       if (delivered) row.first_attempt_delivered++;
-      if (published !== undefined) {
-        // The producer's clock stamps the record: a receiver slightly ahead of it is not negative time.
-        const waitMs = Math.max(0, a.started_at.getTime() - published);
-        row.wait_buckets[bucketIndex(FIRST_ATTEMPT_WAIT_BOUNDS_MS, waitMs)]++;
-        row.wait_count++;
-      }
     }
+    // The platform's wait (publish to routing), once per delivery: on its first dispatch from the
+    // stream, be it this attempt or a deferral (below). Waits in the endpoint's lane, behind its
+    // breaker or its rate limit are the endpoint's, not the platform's (the SLO's definition).
+    if (a.routed_at !== null && published !== undefined) countWait(row, a.routed_at, published);
     if (delivered && published !== undefined) {
       const e2eMs = Math.max(0, a.finished_at.getTime() - published);
       row.e2e_buckets[bucketIndex(END_TO_END_BOUNDS_MS, e2eMs)]++;
@@ -199,8 +202,18 @@ export function toMinuteRollups(
   for (const d of deferrals) {
     // A full endpoint lane is the platform's back-pressure, not the endpoint's health: kept raw only.
     if (d.reason === 'breaker_open') rowFor(d.webhook_id, d.account_id, d.at).deferred_breaker++;
+    const published = d.event_published_at?.getTime();
+    if (d.routed_at !== null && published !== undefined)
+      countWait(rowFor(d.webhook_id, d.account_id, d.at), d.routed_at, published);
   }
   return sorted([...rows.values()]);
+}
+
+/** Counts one first dispatch's wait; the producer's clock stamps the record, so a skew is not negative time. */
+function countWait(row: RollupRow, routedAt: Date, publishedMs: number): void {
+  const waitMs = Math.max(0, routedAt.getTime() - publishedMs);
+  row.wait_buckets[bucketIndex(FIRST_ATTEMPT_WAIT_BOUNDS_MS, waitMs)]++;
+  row.wait_count++;
 }
 
 /** The hour rows that the minute rows add up to, in (webhook_id, bucket) order. */

@@ -109,7 +109,7 @@ export class DispatcherMetrics {
     });
     this.firstAttemptWait = new Histogram({
       name: 'vowchat_delivery_first_attempt_wait_seconds',
-      help: "From the event's Kafka timestamp to the start of its first delivery attempt",
+      help: "From the event's Kafka timestamp to its routing to each webhook: the platform's own wait before a first attempt (what the endpoint's lane, breaker or rate limit adds is the endpoint's)",
       buckets: seconds(FIRST_ATTEMPT_WAIT_BOUNDS_MS),
       registers,
     });

@@ -209,14 +209,14 @@ async function insertAttempts(tx: EntityManager, { attempts }: ProjectionRows): 
   const inserted = await tx.query<{ attempt_id: string }[]>(
     `INSERT INTO delivery_attempts (attempt_id, delivery_id, event_id, webhook_id, account_id, event_type, attempt,
        outcome, status_code, duration_ms, error, response_body, next_attempt_at, started_at, finished_at,
-       failure_class, event_published_at)
+       failure_class, event_published_at, routed_at)
      SELECT attempt_id, delivery_id, event_id, webhook_id, account_id, event_type, attempt,
        outcome, status_code, duration_ms, error, response_body, next_attempt_at, started_at, finished_at,
-       failure_class, event_published_at
+       failure_class, event_published_at, routed_at
      FROM json_to_recordset($1::json) AS r(attempt_id uuid, delivery_id uuid, event_id uuid, webhook_id uuid,
        account_id bigint, event_type text, attempt int, outcome text, status_code int, duration_ms int, error text,
        response_body text, next_attempt_at timestamptz, started_at timestamptz, finished_at timestamptz,
-       failure_class text, event_published_at timestamptz)
+       failure_class text, event_published_at timestamptz, routed_at timestamptz)
      ON CONFLICT (attempt_id) DO NOTHING
      RETURNING attempt_id`,
     [JSON.stringify(attempts)],
@@ -263,10 +263,12 @@ async function upsertDeliveries(tx: EntityManager, { deliveries }: ProjectionRow
 async function insertDeferrals(tx: EntityManager, { deferrals }: ProjectionRows): Promise<DeferralRow[]> {
   if (deferrals.length === 0) return [];
   const inserted = await tx.query<{ deferral_id: string }[]>(
-    `INSERT INTO delivery_deferrals (deferral_id, delivery_id, webhook_id, account_id, event_type, attempt, reason, at)
-     SELECT deferral_id, delivery_id, webhook_id, account_id, event_type, attempt, reason, at
+    `INSERT INTO delivery_deferrals (deferral_id, delivery_id, webhook_id, account_id, event_type, attempt, reason, at,
+       routed_at, event_published_at)
+     SELECT deferral_id, delivery_id, webhook_id, account_id, event_type, attempt, reason, at,
+       routed_at, event_published_at
      FROM json_to_recordset($1::json) AS r(deferral_id uuid, delivery_id uuid, webhook_id uuid, account_id bigint,
-       event_type text, attempt int, reason text, at timestamptz)
+       event_type text, attempt int, reason text, at timestamptz, routed_at timestamptz, event_published_at timestamptz)
      ON CONFLICT (deferral_id) DO NOTHING
      RETURNING deferral_id`,
     [JSON.stringify(deferrals)],

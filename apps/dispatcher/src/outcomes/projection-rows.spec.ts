@@ -140,6 +140,8 @@ describe('toProjectionRows', () => {
         // Derived from the status: the record predates the field.
         failure_class: 'http_5xx',
         event_published_at: null,
+        // Also derived: an older first attempt was timed to its start.
+        routed_at: new Date(record.started_at),
       },
     ]);
     expect(rows.deliveries).toEqual([
@@ -315,7 +317,8 @@ describe('deferrals', () => {
     expect(decodeDeliveryRecord(JSON.stringify(deferral))).toEqual({ ok: true, record: deferral });
     expect(decodeDeliveryRecord(JSON.stringify({ ...deferral, reason: 'bored' }))).toEqual({
       ok: false,
-      reason: 'invalid deferral record: reason must be one of breaker_open, endpoint_queue_full, rate_limited, got "bored"',
+      reason:
+        'invalid deferral record: reason must be one of breaker_open, endpoint_queue_full, rate_limited, got "bored"',
     });
   });
 
@@ -337,6 +340,8 @@ describe('deferrals', () => {
         attempt: 2,
         reason: 'breaker_open',
         at: new Date(deferral.at),
+        routed_at: null,
+        event_published_at: null,
       },
     ]);
     expect(rows.attempts).toEqual([]);

@@ -31,6 +31,7 @@ export type AttemptRow = Omit<
   | 'finished_at'
   | 'failure_class'
   | 'event_published_at'
+  | 'routed_at'
 > & {
   next_attempt_at: Date | null;
   started_at: Date;
@@ -38,10 +39,19 @@ export type AttemptRow = Omit<
   /** Derived from status and error for records written before the field existed. */
   failure_class: FailureClass | null;
   event_published_at: Date | null;
+  /**
+   * Set on the delivery's first dispatch from the stream. An attempt 1 recorded before the field
+   * existed gets its start instead (what the wait was measured to then).
+   */
+  routed_at: Date | null;
 };
 
 /** A `delivery_deferrals` row. */
-export type DeferralRow = Omit<DeferralRecord, 'kind' | 'at'> & { at: Date };
+export type DeferralRow = Omit<DeferralRecord, 'kind' | 'at' | 'routed_at' | 'event_published_at'> & {
+  at: Date;
+  routed_at: Date | null;
+  event_published_at: Date | null;
+};
 
 /** One delivery's summary: its latest attempt, plus when it started and the payload to redeliver. */
 export interface DeliveryRow {
@@ -203,6 +213,14 @@ function attemptRow(r: AttemptRecord): AttemptRow {
         ? derivedFailureClass(r.outcome, r.status_code ?? null, r.error)
         : r.failure_class,
     event_published_at: r.event_published_at == null ? null : new Date(r.event_published_at),
+    routed_at:
+      r.routed_at === undefined
+        ? r.attempt === 1
+          ? new Date(r.started_at)
+          : null
+        : r.routed_at === null
+          ? null
+          : new Date(r.routed_at),
   };
 }
 
@@ -216,6 +234,8 @@ function deferralRow(r: DeferralRecord): DeferralRow {
     attempt: r.attempt,
     reason: r.reason,
     at: new Date(r.at),
+    routed_at: r.routed_at == null ? null : new Date(r.routed_at),
+    event_published_at: r.event_published_at == null ? null : new Date(r.event_published_at),
   };
 }
 

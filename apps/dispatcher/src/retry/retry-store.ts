@@ -79,6 +79,7 @@ export class RetryStore {
       body: r.body,
       source: 'retry' as const,
       publishedAt: r.published_at?.toISOString() ?? null,
+      routedAt: null,
     }));
   }
 

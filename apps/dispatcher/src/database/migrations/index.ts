@@ -7,6 +7,7 @@ import { CreateEndpointLifecycle1796033500000 } from './1796033500000-create-end
 import { AddWebhookRateLimit1796034000000 } from './1796034000000-add-webhook-rate-limit';
 import { CreateApiTokens1796034300000 } from './1796034300000-create-api-tokens';
 import { AddRollupInternalErrors1796034400000 } from './1796034400000-add-rollup-internal-errors';
+import { AddRoutedAt1796034600000 } from './1796034600000-add-routed-at';
 
 export const MIGRATIONS: (new () => object)[] = [
   CreateWebhooks1732400000000,
@@ -17,4 +18,5 @@ export const MIGRATIONS: (new () => object)[] = [
   AddWebhookRateLimit1796034000000,
   CreateApiTokens1796034300000,
   AddRollupInternalErrors1796034400000,
+  AddRoutedAt1796034600000,
 ];

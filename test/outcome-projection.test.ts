@@ -13,7 +13,8 @@ import type {
 import { createKafka, ensureTopics, JsonLogger } from '@vowchat/platform';
 import { createDataSource, migrate } from '../apps/dispatcher/src/database/data-source';
 import { deliveryIdOf } from '../apps/dispatcher/src/delivery/delivery-job';
-import { OutcomeProjector } from '../apps/dispatcher/src/outcomes/outcome-projector';
+import { OutcomeProjector, writeProjection } from '../apps/dispatcher/src/outcomes/outcome-projector';
+import { toProjectionRows } from '../apps/dispatcher/src/outcomes/projection-rows';
 import { rebuildProjection } from '../apps/dispatcher/src/outcomes/rebuild-projection';
 import { DATABASE_URL, dropSchema, KAFKA_BROKERS, newSchemaName } from './support/infra';
 import { uniqueName } from './support/names';
@@ -270,5 +271,27 @@ describe('OutcomeProjector and rebuild-projection', () => {
     expect(lines[lines.length - 1]).toMatch(
       /^rebuild-projection: done in [\d.]+ s: 12 records replayed \(2 unreadable, skipped\), 5 attempts, 3 deliveries, 4 state events$/,
     );
+  });
+
+  it('writes the raw rows but folds no rollups when rollups are off (HEALTH_ROLLUPS_ENABLED=false)', async () => {
+    const before = {
+      attempts: await count('delivery_attempts'),
+      minutes: await count('endpoint_health_minute'),
+    };
+    const fresh = attempt(WEBHOOK_B, EVENT_2, 1, {
+      started_at: new Date().toISOString(),
+      finished_at: new Date().toISOString(),
+    });
+    await writeProjection(dataSource, toProjectionRows([{ partition: 0, offset: '9000', record: fresh }]), {
+      rollups: false,
+    });
+    expect(await count('delivery_attempts')).toBe(before.attempts + 1);
+    expect(await count('endpoint_health_minute')).toBe(before.minutes);
+    const again = attempt(WEBHOOK_B, EVENT_2, 2, {
+      started_at: new Date().toISOString(),
+      finished_at: new Date().toISOString(),
+    });
+    await writeProjection(dataSource, toProjectionRows([{ partition: 0, offset: '9001', record: again }]));
+    expect(await count('endpoint_health_minute')).toBe(before.minutes + 1); // on by default
   });
 });

@@ -55,6 +55,10 @@ export interface DispatcherConfig {
     secretGraceMs: number;
   };
   /** How long health data is kept (docs/decisions/0008-health-rollups.md). */
+  /** Counters and histograms kept (false only to measure their cost: npm run bench). */
+  metricsEnabled: boolean;
+  /** The projector folds health rollups (false only to measure their cost: npm run bench). */
+  healthRollupsEnabled: boolean;
   healthRetention: {
     /** Raw attempts, deferrals and deliveries (by their last attempt), in days. */
     rawDays: number;
@@ -149,6 +153,8 @@ export function loadDispatcherConfig(env: Env = process.env): DispatcherConfig {
       retryPollMs: r.int('RETRY_POLL_MS', 1_000, { min: 10, max: 60_000 }),
       secretGraceMs: r.int('SECRET_ROTATION_GRACE_MS', 86_400_000, { min: 0 }),
     },
+    metricsEnabled: r.bool('METRICS_ENABLED', true),
+    healthRollupsEnabled: r.bool('HEALTH_ROLLUPS_ENABLED', true),
     healthRetention: {
       rawDays: r.int('HEALTH_RAW_RETENTION_DAYS', 7, { min: 1, max: 3650 }),
       minuteDays: r.int('HEALTH_MINUTE_RETENTION_DAYS', 7, { min: 1, max: 3650 }),

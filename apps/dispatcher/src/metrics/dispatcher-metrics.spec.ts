@@ -55,3 +55,16 @@ describe('DispatcherMetrics', () => {
     expect(seconds([10, 5_000])).toEqual([0.01, 5]);
   });
 });
+
+describe('DispatcherMetrics without instruments', () => {
+  it('keeps nothing, so their cost can be measured against it', async () => {
+    const metrics = new DispatcherMetrics({ defaultMetrics: false, instruments: false });
+    metrics.attempts.inc({ outcome: 'delivered', event_type: 'message_created' });
+    metrics.firstAttemptWait.observe(1);
+    metrics.deadLetters.inc();
+    const text = await metrics.render();
+    expect(text).toContain('vowchat_delivery_first_attempt_wait_seconds_count 0');
+    expect(text).toContain('vowchat_dead_letters_total 0');
+    expect(text).not.toContain('outcome="delivered"');
+  });
+});

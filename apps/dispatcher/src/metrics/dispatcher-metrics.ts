@@ -30,6 +30,18 @@ export interface PlainHistogram {
 
 export type SkipReason = 'webhook_gone';
 
+type InstrumentName =
+  | 'attempts'
+  | 'eventsConsumed'
+  | 'deadLetters'
+  | 'deferrals'
+  | 'rateLimited'
+  | 'skipped'
+  | 'breakerTransitions'
+  | 'attemptDuration'
+  | 'endToEnd'
+  | 'firstAttemptWait';
+
 export class DispatcherMetrics {
   readonly registry = new Registry();
   /** Attempts made (an HTTP request went out, or was refused before it could), by class and event type. */
@@ -52,7 +64,14 @@ export class DispatcherMetrics {
   /** From the event's Kafka timestamp to the start of its first attempt: the platform's own delay. */
   readonly firstAttemptWait: PlainHistogram;
 
-  constructor({ defaultMetrics = true }: { defaultMetrics?: boolean } = {}) {
+  /**
+   * `instruments: false` keeps nothing (every counter and histogram a no-op; the series stay at 0):
+   * only for measuring what the instruments cost the hot path (METRICS_ENABLED=false, npm run bench).
+   */
+  constructor({
+    defaultMetrics = true,
+    instruments = true,
+  }: { defaultMetrics?: boolean; instruments?: boolean } = {}) {
     const registers = [this.registry];
     this.attempts = new Counter({
       name: 'vowchat_delivery_attempts_total',
@@ -115,6 +134,21 @@ export class DispatcherMetrics {
     });
     // Event-loop lag, GC, heap, CPU, handles: prom-client's process metrics, on this registry.
     if (defaultMetrics) collectDefaultMetrics({ register: this.registry });
+    if (!instruments) {
+      const off = { inc: () => undefined, observe: () => undefined };
+      Object.assign(this, {
+        attempts: off,
+        eventsConsumed: off,
+        deadLetters: off,
+        deferrals: off,
+        rateLimited: off,
+        skipped: off,
+        breakerTransitions: off,
+        attemptDuration: off,
+        endToEnd: off,
+        firstAttemptWait: off,
+      } satisfies Record<InstrumentName, typeof off>);
+    }
   }
 
   /** The exposition text for GET /metrics. */

@@ -43,6 +43,8 @@ export interface OutcomeProjectorOptions {
   onProjected?: (progress: BatchProjected) => void;
   /** How long raw attempt rows are kept (HEALTH_RAW_RETENTION_DAYS; default 7 days): see rollupHorizon. */
   rawRetentionMs?: number;
+  /** Fold the health rollups (default true; HEALTH_ROLLUPS_ENABLED=false only to measure their cost). */
+  rollups?: boolean;
   /** A fixed rollup horizon instead of one that follows the clock (the rebuild's). */
   countFrom?: Date;
   /** Folds each batch's new rows into more state in the same transaction (the endpoint lifecycle). */
@@ -150,6 +152,7 @@ export class OutcomeProjector {
     await writeProjection(dataSource, toProjectionRows(records), {
       countFrom,
       observer: this.options.observer,
+      rollups: this.options.rollups,
     });
     resolveOffset(batch.messages[batch.messages.length - 1].offset);
     this.projected += records.length;
@@ -167,13 +170,15 @@ export interface WriteProjectionOptions {
    */
   countFrom?: Date;
   observer?: ProjectionObserver;
+  /** Fold the health rollups (default true; off only to measure their cost). */
+  rollups?: boolean;
 }
 
 /** Writes one batch's rows in one transaction: a statement per table, never one per row. */
 export async function writeProjection(
   dataSource: DataSource,
   rows: ProjectionRows,
-  { countFrom, observer }: WriteProjectionOptions = {},
+  { countFrom, observer, rollups = true }: WriteProjectionOptions = {},
 ): Promise<void> {
   const total =
     rows.attempts.length + rows.deliveries.length + rows.stateEvents.length + rows.deferrals.length;
@@ -185,13 +190,14 @@ export async function writeProjection(
     const newDeferrals = await insertDeferrals(tx, rows);
     const from = countFrom?.getTime() ?? -Infinity;
     const counted = newAttempts.filter((a) => a.finished_at.getTime() >= from);
-    await upsertRollups(
-      tx,
-      toMinuteRollups(
-        counted,
-        newDeferrals.filter((d) => d.at.getTime() >= from),
-      ),
-    );
+    if (rollups)
+      await upsertRollups(
+        tx,
+        toMinuteRollups(
+          counted,
+          newDeferrals.filter((d) => d.at.getTime() >= from),
+        ),
+      );
     return observer?.observe(tx, {
       attempts: counted,
       stateEvents: newStateEvents.filter((e) => e.at.getTime() >= from),

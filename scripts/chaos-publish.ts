@@ -122,7 +122,11 @@ async function publishVia(
   }
 }
 
-main().catch((error: Error) => {
-  process.stderr.write(`chaos failed: ${error.stack ?? error.message}\n`);
-  process.exit(1);
-});
+main().then(
+  // Exiting also ends whatever a client left reconnecting to the broker that is gone.
+  () => process.exit(),
+  (error: Error) => {
+    process.stderr.write(`chaos failed: ${error.stack ?? error.message}\n`);
+    process.exit(1);
+  },
+);

@@ -9,6 +9,14 @@
 // the producer is replaced by a new one (a new producer id starts its sequences afresh) before the
 // next batch; the failed batch's callers retry it (at least once: the projection and receivers
 // deduplicate). A batch the broker refuses for its records is split so only the refused records fail.
+//
+// One sendBatch at a time is what keeps acknowledgements true (decision 0015): kafkajs takes a
+// partition's sequence numbers back after a request fails on the client side, even when the broker
+// appended it, and a second request built on the same producer before the failed one's retry would
+// reuse them and be acknowledged as a duplicate, with the offset of records not its own. The
+// MicroBatcher flushes one batch at a time and this class sends nothing outside it, so kafkajs's
+// retry of a failed request is always the next request, with the same records under the same numbers
+// (npm run chaos:publish with CHAOS_VIA=dispatcher checks it under broker kills).
 import type { Admin, Kafka, Message, Producer } from 'kafkajs';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,

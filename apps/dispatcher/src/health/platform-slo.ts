@@ -8,9 +8,13 @@
 // queue, connect) whatever the receiver does afterwards, so it measures us and not our customers;
 // it is what a customer feels as "webhooks are late"; and 30 s is long against a healthy p99 of
 // tens of ms, so only real trouble (consumer lag, a stuck partition, a backlog) spends budget.
-// The indicator comes from the rollups' wait_buckets (publish → first attempt start), counted per
-// delivery; 30 000 ms is one of FIRST_ATTEMPT_WAIT_BOUNDS_MS, so "within 30 s" is exact, not
-// interpolated.
+// The wait ends where the platform's part ends: when the dispatcher routes the event to the
+// webhook (its lane, or the retry store when the endpoint's breaker is open, its lane full or its
+// rate limit reached). What the endpoint's own lane, breaker or rate limit adds after that is the
+// endpoint's, so a customer's dead endpoint never spends the platform's budget.
+// The indicator comes from the rollups' wait_buckets (publish → routing, on each delivery's first
+// dispatch), counted per delivery; 30 000 ms is one of FIRST_ATTEMPT_WAIT_BOUNDS_MS, so
+// "within 30 s" is exact, not interpolated.
 import { FIRST_ATTEMPT_WAIT_BOUNDS_MS } from './health-buckets';
 
 export const SLO = {

@@ -21,14 +21,15 @@ import {
 import { ensureTopics } from '@vowchat/platform';
 import { freePort, uniqueName } from '../test/support/names';
 import { startReceiver, type Behaviour, type Receiver } from '../test/support/receiver';
+import packageJson from '../package.json';
 import {
   API_TOKEN,
   createWebhook,
   dispatcherEnv,
-  spawnDispatcher,
   type SpawnedDispatcher,
   type SystemNames,
 } from '../test/support/system';
+import { distDir } from './dist-snapshot';
 import { startTcpProxy, type TcpProxy } from '../test/support/tcp-proxy';
 import { waitFor } from '../test/support/wait-for';
 import { PairTally } from './pair-tally';
@@ -184,11 +185,56 @@ export class ChaosSystem {
   /** Starts dispatcher `index` (a child process; the same port on every restart of that index). */
   async startDispatcher(index = 0, overrides: Record<string, string> = {}): Promise<SpawnedDispatcher> {
     this.ports[index] ??= await freePort();
-    const dispatcher = await spawnDispatcher(this.dispatcherEnvironment(overrides), this.ports[index], {
-      logFile: this.logFile,
-    });
+    const dispatcher = await this.spawnDispatcher(this.dispatcherEnvironment(overrides), this.ports[index]);
     this.dispatchers[index] = dispatcher;
     return dispatcher;
+  }
+
+  /**
+   * test/support/system.ts's spawnDispatcher, from `distDir()` (a snapshot of the build) and
+   * failing as soon as the child exits instead of at the deadline.
+   */
+  private async spawnDispatcher(env: Record<string, string>, port: number): Promise<SpawnedDispatcher> {
+    const [, ...args] = packageJson.scripts['start:dispatcher'].split(' ');
+    const main = join(distDir(), 'apps/dispatcher/src/main.js');
+    const logFd = openSync(this.logFile, 'a');
+    const child = spawn(
+      process.execPath,
+      args.map((a) => (a.endsWith('dispatcher/src/main.js') ? main : a)),
+      {
+        cwd: ROOT,
+        env: { ...process.env, ...env, PORT: String(port) },
+        stdio: ['ignore', logFd, 'pipe'],
+      },
+    );
+    closeSync(logFd);
+    let stderr = '';
+    child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+    const baseUrl = `http://127.0.0.1:${port}`;
+    const deadline = Date.now() + 60_000;
+    for (;;) {
+      if (child.exitCode !== null)
+        throw new Error(`dispatcher exited ${child.exitCode}: ${stderr.slice(0, 2_000)}`);
+      const ok = await fetch(`${baseUrl}/health`).then(
+        (r) => r.ok,
+        () => false,
+      );
+      if (ok) break;
+      if (Date.now() > deadline) {
+        child.kill('SIGKILL');
+        throw new Error(
+          `dispatcher on port ${port} did not answer /health within 60 s: ${stderr.slice(0, 2_000)}`,
+        );
+      }
+      await sleep(100);
+    }
+    const kill = async (signal: NodeJS.Signals = 'SIGKILL') => {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const exited = once(child, 'exit');
+      child.kill(signal);
+      await exited;
+    };
+    return { child, baseUrl, kill, stop: () => kill('SIGTERM') };
   }
 
   async killDispatcher(index: number, signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
@@ -268,7 +314,7 @@ export class ChaosSystem {
       ]),
     );
     const logFd = openSync(this.logFile, 'a');
-    const child = spawn(process.execPath, [join(ROOT, 'dist/apps/producer/src/main.js')], {
+    const child = spawn(process.execPath, [join(distDir(), 'apps/producer/src/main.js')], {
       cwd: ROOT,
       env: {
         ...process.env,

@@ -24,6 +24,8 @@ export class PairTally {
   duplicates = 0;
   acked = 0;
   attempted = 0;
+  /** When the latest new pair arrived (epoch ms). */
+  lastArrival = 0;
   private readonly counts: Uint8Array;
   /** When each pair first arrived (epoch ms; 0: not yet). */
   readonly firstAt: Float64Array;
@@ -101,6 +103,7 @@ export class PairTally {
     else this.deliveredUnacked++;
     this.perSlot[slot]++;
     this.lastNewAtBySlot[slot] = at;
+    this.lastArrival = at;
     if (this.keepSlotArrivals) this.slotArrivals[slot].push(at);
     const second = Math.floor(at / 1000);
     this.perSecond.set(second, (this.perSecond.get(second) ?? 0) + 1);

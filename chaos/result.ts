@@ -34,6 +34,13 @@ export interface Scenario {
 /** The duplicate ratio allowed where no process is killed (issue 13: under 1 % of pairs). */
 export const MAX_DUPLICATE_RATIO = 0.01;
 
+/**
+ * Where a SIGKILL forces redeliveries (the records above a partition's watermark, the killed
+ * instance's leased retries) the issue asks only that they be reported; this bound still catches
+ * duplicates no kill explains (the retry lease lapsing while its job waits in a lane).
+ */
+export const MAX_FORCED_DUPLICATE_RATIO = 0.1;
+
 export interface FaultWindow {
   label: string;
   at: number;
@@ -103,14 +110,14 @@ export function deliveryFigures(
     },
     duplicatesForcedBy
       ? {
-          target: `duplicates reported (forced by ${duplicatesForcedBy})`,
-          ok: true,
+          target: `duplicates < ${MAX_FORCED_DUPLICATE_RATIO * 100} % of pairs (some forced by ${duplicatesForcedBy})`,
+          ok: dupRatio < MAX_FORCED_DUPLICATE_RATIO,
           detail: `${fmt(t.duplicates)} (${fmt(dupRatio * 100, 2)} %)`,
         }
       : {
           target: 'duplicates < 1 % of pairs',
           ok: dupRatio < MAX_DUPLICATE_RATIO,
-          detail: `${fmt(dupRatio * 100, 2)} %`,
+          detail: `${fmt(t.duplicates)} (${fmt(dupRatio * 100, 2)} %)`,
         },
     {
       // The receiver got these pairs; the delivery log (topic, then Postgres) must say so.

@@ -11,6 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg } from 'node:os';
 import { join } from 'node:path';
 import { fmt } from './chaos-system';
+import { snapshotDist } from './dist-snapshot';
 import { log } from './progress';
 import { formatResult, type Scenario, type ScenarioResult } from './result';
 import { brokerRestart } from './scenarios/broker-restart';
@@ -76,6 +77,8 @@ async function main(): Promise<number> {
   }
   const chosen = args.names.length > 0 ? SCENARIOS.filter((s) => args.names.includes(s.name)) : SCENARIOS;
   const startedAt = new Date();
+  const removeSnapshot = snapshotDist();
+  process.on('exit', removeSnapshot);
   log(
     `chaos: ${chosen.map((s) => s.name).join(', ')}; scale ${args.scale}, soak scale ${args.soakScale}; load average ${loadavg()
       .map((l) => l.toFixed(1))

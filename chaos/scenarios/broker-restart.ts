@@ -67,7 +67,7 @@ export async function runBrokerRestart(p: BrokerRestartParams): Promise<Scenario
         const projection = await system.compareProjection();
         const { rows, checks } = deliveryFigures(system, projection, {
           faults: [{ label: 'broker down', at, clearedAt }],
-          duplicatesForcedBy: 'the broker SIGKILL',
+          duplicatesForcedBy: "the broker's SIGKILL",
         });
         const notReady = producerReady.filter((s) => s === 503).length;
         // Answers given while the broker was down (from 1 s after the kill: requests Kafka

@@ -90,7 +90,10 @@ export async function runChurn(p: ChurnParams): Promise<ScenarioResult> {
       const { rows, checks } = deliveryFigures(system, projection, { duplicatesForcedBy: 'the SIGKILL' });
       rows.push(
         ['retries leased when an instance was killed', fmt(leased)],
-        ['longest pause in delivery', `${fmt(system.tally.longestPauseSeconds(loadStart, Date.now()))} s`],
+        [
+          'longest pause in delivery',
+          `${fmt(system.tally.longestPauseSeconds(loadStart, system.tally.lastArrival))} s`,
+        ],
       );
       return {
         name: NAME,

@@ -77,7 +77,10 @@ export async function runDispatcherKills(p: DispatcherKillsParams): Promise<Scen
           'first delivery after a restart, max',
           resumes.length ? `${fmt(Math.max(...resumes) / 1000, 1)} s` : 'n/a',
         ],
-        ['longest pause in delivery', `${fmt(system.tally.longestPauseSeconds(loadStart, Date.now()))} s`],
+        [
+          'longest pause in delivery',
+          `${fmt(system.tally.longestPauseSeconds(loadStart, system.tally.lastArrival))} s`,
+        ],
       );
       return {
         name: NAME,

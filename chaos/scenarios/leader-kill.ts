@@ -36,6 +36,7 @@ export async function runLeaderKill(p: LeaderKillParams): Promise<ScenarioResult
         await system.createWebhooks();
         await system.connectPublisher();
         log(`${NAME}: publishing ${fmt(p.events)} events at ${fmt(p.perSecond)}/s`);
+        const loadStart = Date.now();
         const publishing = system.publishPaced({ count: p.events, perSecond: p.perSecond });
         await untilCount(() => system.tally.acked, Math.floor(p.events / 3));
         const topic = system.names.topics.messages;
@@ -57,12 +58,15 @@ export async function runLeaderKill(p: LeaderKillParams): Promise<ScenarioResult
         const faults: FaultWindow[] = [{ label: `broker ${leader} down`, at, clearedAt }];
         const { rows, checks } = deliveryFigures(system, projection, {
           faults,
-          duplicatesForcedBy: 'the broker SIGKILL',
+          duplicatesForcedBy: "the broker's SIGKILL",
         });
         rows.push(
           ['new leader of partition 0 while down', String(newLeader)],
           ['events acknowledged while the broker was down', fmt(ackedWhileDown)],
-          ['longest pause in delivery', `${fmt(system.tally.longestPauseSeconds(started, Date.now()))} s`],
+          [
+            'longest pause in delivery',
+            `${fmt(system.tally.longestPauseSeconds(loadStart, system.tally.lastArrival))} s`,
+          ],
         );
         return {
           name: NAME,

@@ -6,6 +6,7 @@ import { once } from 'node:events';
 import { join } from 'node:path';
 import packageJson from '../../package.json';
 import { freePort } from '../../test/support/names';
+import { distDir } from '../dist-snapshot';
 import { startDisposablePostgres } from '../../test/support/disposable-postgres';
 import { KAFKA_BROKERS } from '../../test/support/infra';
 import { fmt, sleep, type ChaosSystem } from '../chaos-system';
@@ -124,11 +125,16 @@ async function tryToStart(
   const started = Date.now();
   const [, ...args] = packageJson.scripts['start:dispatcher'].split(' ');
   const port = await freePort();
-  const child = spawn(process.execPath, args, {
-    cwd: join(__dirname, '../..'),
-    env: { ...process.env, ...system.dispatcherEnvironment(), PORT: String(port) },
-    stdio: ['ignore', 'ignore', 'pipe'],
-  });
+  const main = join(distDir(), 'apps/dispatcher/src/main.js');
+  const child = spawn(
+    process.execPath,
+    args.map((a) => (a.endsWith('dispatcher/src/main.js') ? main : a)),
+    {
+      cwd: join(__dirname, '../..'),
+      env: { ...process.env, ...system.dispatcherEnvironment(), PORT: String(port) },
+      stdio: ['ignore', 'ignore', 'pipe'],
+    },
+  );
   let stderr = '';
   child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
   try {

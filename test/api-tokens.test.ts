@@ -12,6 +12,7 @@ import { exampleEvent } from '@vowchat/events';
 import { tokenSha256 } from '@vowchat/platform';
 import { DATABASE_URL } from './support/infra';
 import { freePort } from './support/names';
+import { expectKeepsContract, readAnswer } from './support/openapi-check';
 import { startProducer, type RunningProducer } from './support/producer-app';
 import { startReceiver, type Receiver } from './support/receiver';
 import { testLogFile } from './support/log-capture.setup';
@@ -78,7 +79,15 @@ async function call(
     headers,
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const text = await response.text();
+  const answer = await readAnswer(response);
+  // Every answer, refusals included, keeps the app's OpenAPI contract.
+  expectKeepsContract(baseUrl === producer?.url ? 'producer' : 'dispatcher', {
+    method,
+    path,
+    status: response.status,
+    ...answer,
+  });
+  const { text } = answer;
   let parsed: unknown = text;
   try {
     parsed = text ? JSON.parse(text) : undefined;
@@ -144,6 +153,16 @@ async function failedAgain(): Promise<void> {
 const webhookPath = `/api/v1/accounts/:a/webhooks/:w`;
 const own = (path: string) => path.replace(':a', String(A)).replace(':w', () => webhookId);
 const idFromPath = (s: Sample) => s.path.split('/')[6];
+
+/** The OpenAPI document and its page, in both apps: public. */
+const API_DOCS_ROUTES: Record<string, RouteCase> = {
+  'GET /openapi.json': { access: 'public', sample: () => ({ path: '/openapi.json' }) },
+  'GET /docs': { access: 'public', sample: () => ({ path: '/docs' }) },
+  'GET /docs/assets/:name': {
+    access: 'public',
+    sample: () => ({ path: '/docs/assets/swagger-ui-bundle.js' }),
+  },
+};
 
 /** Every route of the dispatcher, with a request that succeeds for a credential allowed on it. */
 const DISPATCHER_ROUTES: Record<string, RouteCase> = {
@@ -276,6 +295,7 @@ const DISPATCHER_ROUTES: Record<string, RouteCase> = {
     access: 'public',
     sample: () => ({ path: '/dashboard/assets/dashboard.js' }),
   },
+  ...API_DOCS_ROUTES,
 };
 
 const PRODUCER_ROUTES: Record<string, RouteCase> = {
@@ -297,6 +317,7 @@ const PRODUCER_ROUTES: Record<string, RouteCase> = {
   'GET /health/live': { access: 'public', sample: () => ({ path: '/health/live' }) },
   'GET /health/ready': { access: 'public', sample: () => ({ path: '/health/ready' }) },
   'GET /metrics': { access: 'public', sample: () => ({ path: '/metrics' }) },
+  ...API_DOCS_ROUTES,
 };
 
 /** `METHOD /path` of every route the app's router serves. */

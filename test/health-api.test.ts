@@ -376,7 +376,7 @@ describe('health API on rollup rows', () => {
     ]) {
       const { status, body } = await get(path);
       expect(status).toBe(404);
-      expect(body).toMatchObject({ error: 'Not Found' });
+      expect(body).toMatchObject({ error: 'not_found', problems: [] });
     }
     expect((await get(`/api/v1/accounts/2/webhooks/${foreign}/health`)).status).toBe(200);
   });
@@ -385,7 +385,7 @@ describe('health API on rollup rows', () => {
     const bad = await get(`/api/v1/accounts/1/webhooks/${healthy}/health?window=2h&series=5s`);
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({
-      error: 'Bad Request',
+      error: 'bad_request',
       problems: [
         { field: 'window', message: 'window must be one of 5m, 1h, 24h, 7d, got "2h"' },
         { field: 'series', message: 'series must be one of 1m, 1h, got "5s"' },

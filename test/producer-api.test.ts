@@ -17,7 +17,7 @@ import type { ErrorBody } from '../apps/producer/src/http/api-error';
 import { ensureTopics } from '@vowchat/platform';
 import { KAFKA_BROKERS } from './support/infra';
 import { uniqueName } from './support/names';
-import { startProducer, uniqueEventTopics, type RunningProducer } from './support/producer-app';
+import { callProducer, startProducer, uniqueEventTopics, type RunningProducer } from './support/producer-app';
 import { waitFor } from './support/wait-for';
 
 jest.setTimeout(60_000);
@@ -95,15 +95,11 @@ interface Answer {
 }
 
 async function post(path: string, body: unknown, headers: Record<string, string> = auth()): Promise<Answer> {
-  const response = await fetch(producer.url + path, {
-    method: 'POST',
+  const answer = await callProducer(producer.url, 'POST', path, {
     headers: { 'content-type': 'application/json', ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
-  return {
-    status: response.status,
-    body: (await response.json()) as AnswerBody,
-  };
+  return { status: answer.status, body: answer.body as AnswerBody };
 }
 
 function auth(): Record<string, string> {
@@ -190,7 +186,11 @@ describe('POST /api/v1/accounts/:account_id/events', () => {
     const account = newAccount();
     const answer = await post(eventsPath(account.id), exampleEvent('message_created', account), headers);
     expect(answer.status).toBe(401);
-    expect(answer.body).toEqual({ error: 'unauthorized', message: expect.stringMatching(message) });
+    expect(answer.body).toEqual({
+      error: 'unauthorized',
+      message: expect.stringMatching(message),
+      problems: [],
+    });
     await expectNothingPublishedFor(account);
   });
 
@@ -200,6 +200,7 @@ describe('POST /api/v1/accounts/:account_id/events', () => {
     expect(answer.body).toEqual({
       error: 'invalid_json',
       message: expect.stringMatching(/^The request body is not valid JSON \(.+\)\.$/),
+      problems: [],
     });
   });
 
@@ -209,6 +210,7 @@ describe('POST /api/v1/accounts/:account_id/events', () => {
     expect(answer.body).toEqual({
       error: 'invalid_account_id',
       message: 'The account id in the path must be a positive integer, got "abc".',
+      problems: [],
     });
   });
 
@@ -226,6 +228,7 @@ describe('POST /api/v1/accounts/:account_id/events', () => {
     expect(answer.body).toEqual({
       error: 'payload_too_large',
       message: `The request body is larger than the limit of ${MAX_BODY_BYTES} bytes; send fewer events per request.`,
+      problems: [],
     });
     await expectNothingPublishedFor(account);
   });
@@ -306,6 +309,7 @@ describe('hostile events', () => {
     expect(await response.json()).toEqual({
       error: 'invalid_json',
       message: 'The request body is not valid UTF-8; send the JSON encoded as UTF-8.',
+      problems: [],
     });
   });
 });
@@ -321,12 +325,11 @@ describe("events near the broker's size limit (max.message.bytes)", () => {
   });
 
   async function postLarge(path: string, body: unknown): Promise<Answer> {
-    const response = await fetch(large.url + path, {
-      method: 'POST',
+    const answer = await callProducer(large.url, 'POST', path, {
       headers: { 'content-type': 'application/json', api_access_token: large.token },
       body: JSON.stringify(body),
     });
-    return { status: response.status, body: (await response.json()) as AnswerBody };
+    return { status: answer.status, body: answer.body as AnswerBody };
   }
 
   /** A message_created event whose JSON is exactly `bytes` long. */
@@ -491,6 +494,7 @@ describe('POST /api/v1/accounts/:account_id/events/batch', () => {
     expect(tooMany.body).toEqual({
       error: 'too_many_events',
       message: 'The batch holds 21 events, more than the limit of 20; split it into several requests.',
+      problems: [],
     });
   });
 });

@@ -52,7 +52,7 @@ describe('authentication', () => {
     expect(missing.body.message).toContain('api_access_token');
     const wrong = await ctx.api('GET', path(1), { token: 'not-the-token' });
     expect(wrong.status).toBe(401);
-    expect(wrong.body.message).toBe('invalid API token');
+    expect(wrong.body.message).toBe('invalid API token.');
     const creating = await ctx.api('POST', path(1), {
       token: null,
       body: { url: 'http://127.0.0.1:9/x', subscriptions: ['message_created'] },
@@ -240,7 +240,7 @@ describe('validation', () => {
     const accountId = newAccount();
     const response = await ctx.api('POST', path(accountId), { body });
     expect(response.status).toBe(422);
-    expect(response.body.error).toBe('Unprocessable Entity');
+    expect(response.body.error).toBe('invalid_request');
     expect(response.body.message).toBe('the webhook was not created: fix the listed fields');
     expect((await ctx.api('GET', path(accountId))).body.payload.webhooks).toEqual([]);
     return response.body.problems;
@@ -340,8 +340,7 @@ describe('validation', () => {
       const response = await ctx.api('PATCH', url, { body });
       expect(response.status).toBe(422);
       expect(response.body).toEqual({
-        statusCode: 422,
-        error: 'Unprocessable Entity',
+        error: 'invalid_request',
         message: 'the webhook was not changed: fix the listed fields',
         problems: [problem],
       });
@@ -390,8 +389,7 @@ describe('validation', () => {
     const message =
       'this account already has 100 webhooks, the most it may have; delete one before adding another';
     expect(refused.body).toEqual({
-      statusCode: 422,
-      error: 'Unprocessable Entity',
+      error: 'webhook_limit_reached',
       message,
       problems: [{ field: '(root)', message }],
     });

@@ -6,6 +6,7 @@ import { Test } from '@nestjs/testing';
 import { allTopics, type EventType } from '@vowchat/events';
 import { JsonLogger, type Env } from '@vowchat/platform';
 import { loadDispatcherConfig, type DispatcherConfig } from '../../apps/dispatcher/src/config';
+import { useDispatcherErrors } from '../../apps/dispatcher/src/http-setup';
 import { InfrastructureModule } from '../../apps/dispatcher/src/infrastructure.module';
 import { RegistryModule } from '../../apps/dispatcher/src/registry/registry.module';
 import { WebhookRegistry } from '../../apps/dispatcher/src/registry/webhook.registry';
@@ -13,6 +14,7 @@ import { WebhooksApiModule } from '../../apps/dispatcher/src/webhooks-api/webhoo
 import { WebhooksService } from '../../apps/dispatcher/src/webhooks/webhooks.service';
 import type { WebhookView, WebhookWithSecretView } from '../../apps/dispatcher/src/webhooks-api/webhook.view';
 import { uniqueName } from './names';
+import { expectKeepsContract, readAnswer } from './openapi-check';
 import { API_TOKEN, dispatcherEnv, dropSchemaAndTopics, newSystemNames } from './system';
 
 export const TEST_API_TOKEN = API_TOKEN;
@@ -37,7 +39,6 @@ export async function cleanUpDispatcherEnv(env: Env): Promise<void> {
  */
 export interface ApiBody {
   payload: { webhook: WebhookWithSecretView; webhooks: WebhookView[] };
-  statusCode: number;
   error: string;
   message: string;
   problems: { field: string; message: string }[];
@@ -84,6 +85,7 @@ export class DispatcherContext {
       .setLogger(logger)
       .compile();
     const app = moduleRef.createNestApplication({ logger });
+    useDispatcherErrors(app, logger); // as app.ts does
     await app.listen(0, '127.0.0.1');
     const baseUrl = (await app.getUrl()).replace('[::1]', '127.0.0.1');
     return new DispatcherContext(app, env, config, baseUrl);
@@ -107,7 +109,10 @@ export class DispatcherContext {
     else if (request.body !== undefined) body = JSON.stringify(request.body);
     if (body !== undefined) headers['content-type'] = request.contentType ?? 'application/json';
     const response = await fetch(this.baseUrl + path, { method, headers, body });
-    const text = await response.text();
+    const answer = await readAnswer(response);
+    // Every answer is checked against the dispatcher's OpenAPI document.
+    expectKeepsContract('dispatcher', { method, path, status: response.status, ...answer });
+    const { text } = answer;
     let parsed: unknown;
     try {
       parsed = text === '' ? undefined : JSON.parse(text);

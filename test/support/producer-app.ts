@@ -6,6 +6,7 @@ import { createProducerApp } from '../../apps/producer/src/app';
 import type { EventTopicNames, ProducerConfig } from '../../apps/producer/src/config';
 import { KAFKA_BROKERS } from './infra';
 import { uniqueName } from './names';
+import { expectKeepsContract, readAnswer } from './openapi-check';
 
 export interface RunningProducer {
   app: INestApplication;
@@ -63,4 +64,26 @@ export async function startProducer(overrides: Partial<ProducerConfig> = {}): Pr
     topics: config.topics,
     close: () => app.close(),
   };
+}
+
+export interface ProducerAnswer {
+  status: number;
+  headers: Headers;
+  text: string;
+  /** Parsed JSON when the answer is JSON, else the text. */
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- tests read whatever JSON the API answered
+  body: any;
+}
+
+/** Calls a producer's API and checks the answer against the producer's OpenAPI document. */
+export async function callProducer(
+  url: string,
+  method: string,
+  path: string,
+  init: { headers?: Record<string, string>; body?: string | Buffer } = {},
+): Promise<ProducerAnswer> {
+  const response = await fetch(url + path, { method, headers: init.headers, body: init.body });
+  const answer = await readAnswer(response);
+  expectKeepsContract('producer', { method, path, status: response.status, ...answer });
+  return { status: response.status, headers: response.headers, text: answer.text, body: answer.body };
 }

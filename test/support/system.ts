@@ -24,6 +24,7 @@ import { loadDispatcherConfig } from '../../apps/dispatcher/src/config';
 import { DATABASE_URL, dropSchema, KAFKA_BROKERS, newSchemaName } from './infra';
 import { uniqueName } from './names';
 import { waitFor } from './wait-for';
+import { expectKeepsContract, readAnswer } from './openapi-check';
 
 export const API_TOKEN = 'test-dispatcher-token';
 /** The key tests seal webhook secrets with (SECRET_ENCRYPTION_KEYS); test/secrets-at-rest.test.ts rotates it. */
@@ -152,8 +153,10 @@ export async function api<T = any>(
     headers: { api_access_token: API_TOKEN, 'content-type': 'application/json' },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
-  const text = await response.text();
-  return { status: response.status, body: (text ? JSON.parse(text) : undefined) as T };
+  const answer = await readAnswer(response);
+  // Every answer is checked against the dispatcher's OpenAPI document.
+  expectKeepsContract('dispatcher', { method, path, status: response.status, ...answer });
+  return { status: response.status, body: (answer.text ? JSON.parse(answer.text) : undefined) as T };
 }
 
 export interface CreatedWebhook {

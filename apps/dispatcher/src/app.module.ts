@@ -1,6 +1,7 @@
 import { Module, type DynamicModule } from '@nestjs/common';
 import type { JsonLogger } from '@vowchat/platform';
 import type { DispatcherConfig } from './config';
+import { ApiContractModule } from './api-contract/api-contract.module';
 import { CredentialsModule } from './credentials/credentials.module';
 import { DashboardModule } from './dashboard/dashboard.module';
 import { DeliveryLogModule } from './delivery-log/delivery-log.module';
@@ -22,6 +23,7 @@ export class DispatcherModule {
       module: DispatcherModule,
       imports: [
         InfrastructureModule.forRoot(config, logger),
+        ApiContractModule,
         CredentialsModule,
         RegistryModule,
         SecretsModule,

@@ -6,6 +6,7 @@ import type { JsonLogger } from '@vowchat/platform';
 import { DispatcherModule } from './app.module';
 import type { DispatcherConfig } from './config';
 import { EventStreamServer } from './consumer/event-stream.server';
+import { useDispatcherErrors } from './http-setup';
 
 /** Creates, initialises and starts consuming; the caller decides whether and where to listen. */
 export async function createDispatcherApp(
@@ -16,6 +17,7 @@ export async function createDispatcherApp(
     logger,
     abortOnError: false,
   });
+  useDispatcherErrors(app, logger);
   app.enableShutdownHooks();
   app.connectMicroservice({ strategy: app.get(EventStreamServer) }, { inheritAppConfig: true });
   await app.init();

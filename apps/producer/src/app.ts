@@ -3,7 +3,7 @@ import { NestFactory } from '@nestjs/core';
 import type { NestExpressApplication } from '@nestjs/platform-express';
 import type { JsonLogger } from '@vowchat/platform';
 import type { ProducerConfig } from './config';
-import { ApiExceptionFilter } from './http/api-exception.filter';
+import { useProducerErrors } from './http/http-setup';
 import { countRefusals } from './metrics/count-refusals.middleware';
 import { ProducerMetrics } from './metrics/producer-metrics';
 import { ProducerModule } from './producer.module';
@@ -24,7 +24,7 @@ export async function createProducerApp(
   // Before the body parser, so a refusal decided there (413) is counted too.
   app.use(countRefusals(app.get(ProducerMetrics)));
   app.useBodyParser('raw', { type: () => true, limit: config.maxBodyBytes });
-  app.useGlobalFilters(new ApiExceptionFilter(logger, config.maxBodyBytes));
+  useProducerErrors(app, config, logger);
   app.enableShutdownHooks();
   return app;
 }

@@ -15,6 +15,7 @@ import type { ProducerConfig } from './config';
 import { EventsController } from './events-api/events.controller';
 import { ObservabilityModule } from './metrics/observability.module';
 import { EVENT_PUBLISHER, LOGGER, PRODUCER_CONFIG } from './tokens';
+import { ApiContractModule } from './api-contract/api-contract.module';
 
 @Module({})
 export class ProducerModule implements OnApplicationShutdown {
@@ -23,7 +24,7 @@ export class ProducerModule implements OnApplicationShutdown {
   static forRoot(config: ProducerConfig, logger: JsonLogger): DynamicModule {
     return {
       module: ProducerModule,
-      imports: [ObservabilityModule.forRoot(config)],
+      imports: [ObservabilityModule.forRoot(config), ApiContractModule],
       controllers: [EventsController],
       providers: [
         { provide: PRODUCER_CONFIG, useValue: config },

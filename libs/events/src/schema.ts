@@ -26,7 +26,8 @@ export function says(text: string): { error: (issue: { input?: unknown }) => str
 
 /**
  * An object that refuses keys not in `shape`: each unknown key is its own problem, named by the key,
- * with `unknown` as its message (`{key}` in it stands for the key, quoted); `notObject` for an input
+ * with `unknown` as its message (`{key}` in it stands for the key, quoted), reported before the
+ * problems of known fields; `notObject` for an input
  * that is not an object at all.
  */
 export function closedObject<Shape extends z.ZodRawShape>(
@@ -58,15 +59,17 @@ export function problemsOf(error: z.ZodError): FieldProblem[] {
     named.add(problem.field);
     problems.push(problem);
   };
-  for (const issue of error.issues) {
+  // Unknown keys first: a field nobody expected often explains the problems with the others.
+  const issues = [...error.issues].sort(
+    (a, b) => Number(b.code === 'unrecognized_keys') - Number(a.code === 'unrecognized_keys'),
+  );
+  for (const issue of issues) {
     if (issue.code === 'unrecognized_keys') {
       for (const key of issue.keys) {
         // A key is named even when it is empty or enormous.
         const shown = JSON.stringify(key.length > 64 ? `${key.slice(0, 64)}…` : key);
         const name = key === '' || key.length > 64 ? shown : key;
-        const message = issue.message.includes(KEY_PLACEHOLDER)
-          ? issue.message.replaceAll(KEY_PLACEHOLDER, shown)
-          : `unknown field ${shown}`;
+        const message = issue.message.replaceAll(KEY_PLACEHOLDER, shown);
         push({ field: fieldPath([...issue.path, name]), message });
       }
     } else {

@@ -8,3 +8,4 @@ export * from './kafka-client';
 export * from './sampled-log';
 export * from './health-answer';
 export * from './token-bucket';
+export * from './http';

@@ -1,7 +1,8 @@
 // Issued API tokens as the operator manages them: what is kept about one (never the token), what
 // the API shows, and the one input a create takes. Pure; token generation and hashing are
 // libs/platform's (credential-token.ts), shared with the guard of both apps.
-import type { FieldProblem } from '@vowchat/events';
+import { checkWith, closedObject, type FieldProblem } from '@vowchat/events';
+import { z } from 'zod';
 import type { TokenScope } from '@vowchat/platform';
 
 export interface ApiToken {
@@ -44,23 +45,32 @@ export function apiTokenView(t: ApiToken, token?: string): ApiTokenView {
   };
 }
 
+const nameMessage = (issue: { input?: unknown }) =>
+  typeof issue.input !== 'string' || issue.input.trim() === ''
+    ? 'required: a label saying who or what uses the token'
+    : issue.input.length > MAX_TOKEN_NAME_LENGTH
+      ? `at most ${MAX_TOKEN_NAME_LENGTH} characters`
+      : 'no control characters';
+
 /** The body of a create: `{"name": "..."}`, a label for people (1–100 printable characters). */
+export const createTokenSchema = closedObject(
+  {
+    name: z
+      .string({ error: nameMessage })
+      .refine((v) => v.trim() !== '', { error: nameMessage })
+      .refine((v) => v.length <= MAX_TOKEN_NAME_LENGTH, { error: nameMessage })
+      .refine((v) => !/[\u0000-\u001f\u007f]/.test(v), { error: nameMessage })
+      .transform((v) => v.trim())
+      .meta({ description: 'Who or what uses the token (1-100 printable characters)' }),
+  },
+  { unknown: 'unknown field {key}: only name may be set', notObject: 'send a JSON object: {"name": "..."}' },
+);
+
 export function parseCreateToken(
   body: unknown,
 ): { ok: true; name: string } | { ok: false; problems: FieldProblem[] } {
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    return { ok: false, problems: [{ field: '(root)', message: 'send a JSON object: {"name": "..."}' }] };
-  const problems: FieldProblem[] = Object.keys(body)
-    .filter((k) => k !== 'name')
-    .map((k) => ({ field: k.slice(0, 100), message: 'unknown field: only name may be set' }));
-  const { name } = body as { name?: unknown };
-  if (typeof name !== 'string' || name.trim() === '')
-    problems.push({ field: 'name', message: 'required: a label saying who or what uses the token' });
-  else if (name.length > MAX_TOKEN_NAME_LENGTH)
-    problems.push({ field: 'name', message: `at most ${MAX_TOKEN_NAME_LENGTH} characters` });
-  else if (/[\u0000-\u001f\u007f]/.test(name))
-    problems.push({ field: 'name', message: 'no control characters' });
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, name: (name as string).trim() };
+  const parsed = checkWith(createTokenSchema, body);
+  return parsed.ok ? { ok: true, name: parsed.value.name } : parsed;
 }
 
 /** True when `raw` can be a token id (a UUID); anything else names no token. */

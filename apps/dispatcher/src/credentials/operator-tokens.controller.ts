@@ -1,51 +1,19 @@
 // The operator's API for issued tokens: create (the token shown once), list (metadata only) and
 // revoke, for an account's tokens and for service tokens. Operator token only: to anyone else
 // these routes do not exist (404).
-import {
-  type ArgumentsHost,
-  Body,
-  Catch,
-  Controller,
-  Delete,
-  type ExceptionFilter,
-  Get,
-  HttpCode,
-  Param,
-  Post,
-  UseFilters,
-  UseGuards,
-} from '@nestjs/common';
-import type { Response } from 'express';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, UseGuards } from '@nestjs/common';
 import { Access, ApiTokenGuard } from '@vowchat/platform';
 import { badRequest, unprocessable } from '../webhooks-api/webhook.errors';
 import { parseAccountId } from '../webhooks-api/webhook-input';
 import { apiTokenView, isTokenId, parseCreateToken, type ApiTokenView } from './api-token';
-import {
-  CredentialChangeNotPublishedError,
-  CredentialsService,
-  TokenNotFoundError,
-} from './credentials.service';
+import { CredentialsService, TokenNotFoundError } from './credentials.service';
 
 type One = { payload: { token: ApiTokenView } };
 type Many = { payload: { tokens: ApiTokenView[] } };
 
-@Catch(TokenNotFoundError, CredentialChangeNotPublishedError)
-class CredentialErrorsFilter implements ExceptionFilter {
-  catch(error: Error, host: ArgumentsHost): void {
-    const [status, text] =
-      error instanceof TokenNotFoundError ? [404, 'Not Found'] : [503, 'Service Unavailable'];
-    host
-      .switchToHttp()
-      .getResponse<Response>()
-      .status(status)
-      .json({ statusCode: status, error: text, message: error.message });
-  }
-}
-
 @Controller('api/v1/operator')
 @UseGuards(ApiTokenGuard)
 @Access('operator')
-@UseFilters(CredentialErrorsFilter)
 export class OperatorTokensController {
   constructor(private readonly credentials: CredentialsService) {}
 

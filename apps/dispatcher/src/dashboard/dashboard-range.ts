@@ -1,7 +1,8 @@
 // The dashboard's time ranges and what answers each: the rollup table and bucket width of the
 // platform series, the health API window of the figures beside it, and the gauge history's step.
 // Pure: the clock is a parameter.
-import type { FieldProblem } from '@vowchat/events';
+import { checkWith, closedObject, type Checked } from '@vowchat/events';
+import { z } from 'zod';
 import { HOUR_MS, MINUTE_MS, type WindowName, type WindowPlan } from '../health/health-window';
 
 export const RANGES = ['15m', '1h', '24h', '7d'] as const;
@@ -51,18 +52,15 @@ export function planRange(range: RangeName, now: Date): WindowPlan {
   };
 }
 
-export type ParsedRange = { ok: true; value: RangeName } | { ok: false; problems: FieldProblem[] };
+export type ParsedRange = Checked<RangeName>;
 
 /** `?range=` of the dashboard's API: one of RANGES, 1h when absent; any other parameter is refused. */
+export const rangeQuerySchema = closedObject(
+  { range: z.enum(RANGES, { error: `must be one of ${RANGES.join(', ')}` }).optional() },
+  { unknown: 'unknown query parameter; the only one is range', notObject: 'the query must be parameters' },
+);
+
 export function parseRangeQuery(query: Record<string, unknown>): ParsedRange {
-  const problems: FieldProblem[] = Object.keys(query)
-    .filter((k) => k !== 'range')
-    .map((k) => ({ field: k, message: 'unknown query parameter; the only one is range' }));
-  const raw = query.range;
-  let range: RangeName = DEFAULT_RANGE;
-  if (raw !== undefined) {
-    if (typeof raw === 'string' && (RANGES as readonly string[]).includes(raw)) range = raw as RangeName;
-    else problems.push({ field: 'range', message: `must be one of ${RANGES.join(', ')}` });
-  }
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: range };
+  const parsed = checkWith(rangeQuerySchema, query);
+  return parsed.ok ? { ok: true, value: parsed.value.range ?? DEFAULT_RANGE } : parsed;
 }

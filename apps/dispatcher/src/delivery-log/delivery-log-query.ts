@@ -1,7 +1,14 @@
 // What the delivery log API accepts: list filters, the paging cursor and the bulk-redeliver body.
 // Pure: each refusal names the parameter and says what to send instead.
-import { EVENT_TYPES, type AttemptOutcome, type EventType } from '@vowchat/events';
-import { ATTEMPT_OUTCOMES } from '../outcomes/projection-rows';
+import {
+  ATTEMPT_OUTCOMES,
+  checkWith,
+  closedObject,
+  EVENT_TYPES,
+  type AttemptOutcome,
+  type EventType,
+} from '@vowchat/events';
+import { z } from 'zod';
 
 export const DEFAULT_PAGE_SIZE = 50;
 export const MAX_PAGE_SIZE = 200;
@@ -58,18 +65,62 @@ export function parseDeliveryListQuery(query: RawQuery): Parsed<DeliveryListQuer
   }
 }
 
-/** Parses the body of `POST .../redeliver`: `{"since": "<ISO-8601 time>"}`. */
+/**
+ * The query of `GET .../deliveries` as documented (OpenAPI). parseDeliveryListQuery checks it: a
+ * list parameter may also be repeated, and the refusal is one message naming what to send.
+ */
+export const deliveryListQuerySchema = z.object({
+  outcome: z
+    .string()
+    .optional()
+    .meta({ description: `Comma-separated: ${ATTEMPT_OUTCOMES.join(', ')}` }),
+  event_type: z
+    .string()
+    .optional()
+    .meta({ description: `Comma-separated: ${EVENT_TYPES.join(', ')}` }),
+  since: z
+    .string()
+    .optional()
+    .meta({ description: 'First attempt at or after (ISO-8601 with a zone, or a date)' }),
+  until: z
+    .string()
+    .optional()
+    .meta({ description: 'First attempt before (ISO-8601 with a zone, or a date)' }),
+  limit: z
+    .string()
+    .regex(/^\d{1,4}$/)
+    .optional()
+    .meta({ description: `1 to ${MAX_PAGE_SIZE}, default ${DEFAULT_PAGE_SIZE}` }),
+  cursor: z.string().optional().meta({ description: 'next_cursor of the previous page, unchanged' }),
+});
+
+const REDELIVER_HINT = 'send {"since": "<ISO-8601 time>"} as JSON with Content-Type: application/json';
+const sinceMessage = (issue: { input?: unknown }) =>
+  issue.input === undefined
+    ? `since is required: ${REDELIVER_HINT}`
+    : `since must be ${ISO_HINT}, got ${shown(issue.input)}`;
+
+/** The body of `POST .../redeliver`: `{"since": "<ISO-8601 time>"}`. */
+export const redeliverSinceSchema = closedObject(
+  {
+    since: z
+      .string({ error: sinceMessage })
+      .refine((v) => parseIsoTime(v) !== null, { error: sinceMessage })
+      .transform((v) => parseIsoTime(v) as Date)
+      .meta({
+        description: 'ISO-8601 with a zone (or a date): redeliver failed and dead deliveries since then',
+      }),
+  },
+  {
+    unknown: `unknown field {key}: ${REDELIVER_HINT}`,
+    notObject: `the body must be a JSON object: ${REDELIVER_HINT}`,
+  },
+);
+
+/** Parses the body of `POST .../redeliver`. */
 export function parseRedeliverSince(body: unknown): Parsed<Date> {
-  const hint = 'send {"since": "<ISO-8601 time>"} as JSON with Content-Type: application/json';
-  if (typeof body !== 'object' || body === null || Array.isArray(body))
-    return refuse(`the body must be a JSON object: ${hint}`);
-  const fields = body as Record<string, unknown>;
-  const extra = Object.keys(fields).filter((k) => k !== 'since');
-  if (extra.length > 0) return refuse(`unknown field ${extra.map((k) => `"${k}"`).join(', ')}: ${hint}`);
-  if (fields.since === undefined) return refuse(`since is required: ${hint}`);
-  const since = typeof fields.since === 'string' ? parseIsoTime(fields.since) : null;
-  if (since === null) return refuse(`since must be ${ISO_HINT}, got ${shown(fields.since)}`);
-  return { ok: true, value: since };
+  const parsed = checkWith(redeliverSinceSchema, body);
+  return parsed.ok ? { ok: true, value: parsed.value.since } : refuse(parsed.problems[0].message);
 }
 
 /** The opaque `next_cursor` for a page that ended at this position. */

@@ -1,19 +1,10 @@
 // HTTP edge of the health API: one webhook's health (or its series), an account's endpoints worst
 // first, and the operator's view across accounts. Behind the API token, answering errors in the
 // webhooks API's shape ({statusCode, error, message, problems}); another account's webhook is a 404.
-import {
-  Controller,
-  Get,
-  HttpException,
-  HttpStatus,
-  Param,
-  Query,
-  UseFilters,
-  UseGuards,
-} from '@nestjs/common';
+import { Controller, Get, HttpException, HttpStatus, Param, Query, UseGuards } from '@nestjs/common';
 import type { FieldProblem } from '@vowchat/events';
 import { Access, ApiTokenGuard } from '@vowchat/platform';
-import { badRequest, WebhookErrorsFilter, WebhookNotFoundError } from '../webhooks-api/webhook.errors';
+import { badRequest, WebhookNotFoundError } from '../webhooks-api/webhook.errors';
 import { isWebhookId, parseAccountId } from '../webhooks-api/webhook-input';
 import {
   parseAccountHealthQuery,
@@ -34,7 +25,6 @@ type RawQuery = Record<string, unknown>;
 @Controller('api/v1')
 @UseGuards(ApiTokenGuard)
 @Access('account')
-@UseFilters(WebhookErrorsFilter)
 export class EndpointHealthController {
   constructor(private readonly health: HealthQueryService) {}
 

@@ -1,6 +1,7 @@
 // What the health API's query strings accept (window, series, limit) and which rollup table and
 // bucket range answer them. Pure: the clock is a parameter.
-import type { FieldProblem } from '@vowchat/events';
+import { checkWith, closedObject, type Checked } from '@vowchat/events';
+import { z } from 'zod';
 
 export const WINDOWS = ['5m', '1h', '24h', '7d'] as const;
 export type WindowName = (typeof WINDOWS)[number];
@@ -127,84 +128,80 @@ export interface OperatorHealthQuery {
   limit: number;
 }
 
-export type ParsedQuery<T> = { ok: true; value: T } | { ok: false; problems: FieldProblem[] };
+export type ParsedQuery<T> = Checked<T>;
 
-type RawQuery = Record<string, unknown>;
+/** A query parameter from `allowed`, given once; `null` when absent. */
+const choice = <const T extends readonly [string, ...string[]]>(name: string, allowed: T) =>
+  z
+    .enum(allowed, {
+      error: (issue) =>
+        typeof issue.input === 'string'
+          ? `${name} must be one of ${allowed.join(', ')}, got "${issue.input}"`
+          : `${name} may be given once`,
+    })
+    .optional();
+
+const limitMessage = (issue: { input?: unknown }) =>
+  typeof issue.input === 'string'
+    ? `limit must be an integer from 1 to ${MAX_LIMIT}, got "${issue.input}"`
+    : 'limit may be given once';
+
+const params = <Shape extends z.ZodRawShape>(shape: Shape) =>
+  closedObject(shape, {
+    unknown: `unknown query parameter {key}; this route takes ${Object.keys(shape).join(', ')}`,
+    notObject: 'the query must be parameters',
+  });
 
 /** `?window=5m|1h|24h|7d&series=1m|1h` of one webhook's health. */
-export function parseEndpointHealthQuery(query: RawQuery): ParsedQuery<EndpointHealthQuery> {
-  const problems = unknownParams(query, ['window', 'series']);
-  const window = windowParam(query, problems);
-  const series = oneOf(query, 'series', SERIES, problems);
+export const endpointHealthQuerySchema = params({
+  window: choice('window', WINDOWS),
+  series: choice('series', SERIES),
+})
   // 1m points over 7 days would be 10,080 of them from a table that keeps exactly 7 days.
-  if (series === '1m' && window === '7d')
-    problems.push({
-      field: 'series',
-      message: 'series=1m goes up to window=24h; use series=1h for window=7d',
-    });
-  if (series === '1h' && window === '5m')
-    problems.push({
-      field: 'series',
-      message: 'series=1h needs a window of 1h or more; use series=1m for window=5m',
-    });
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: { window, series } };
-}
+  .refine((q) => !(q.series === '1m' && q.window === '7d'), {
+    path: ['series'],
+    message: 'series=1m goes up to window=24h; use series=1h for window=7d',
+  })
+  .refine((q) => !(q.series === '1h' && q.window === '5m'), {
+    path: ['series'],
+    message: 'series=1h needs a window of 1h or more; use series=1m for window=5m',
+  });
 
 /** `?window=` of an account's health. */
-export function parseAccountHealthQuery(query: RawQuery): ParsedQuery<{ window: WindowName }> {
-  const problems = unknownParams(query, ['window']);
-  const window = windowParam(query, problems);
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: { window } };
-}
+export const accountHealthQuerySchema = params({ window: choice('window', WINDOWS) });
 
 /** `?window=&limit=N` of the operator view. */
+export const operatorHealthQuerySchema = params({
+  window: choice('window', WINDOWS),
+  limit: z
+    .string({ error: limitMessage })
+    .regex(/^\d{1,4}$/, { error: limitMessage })
+    .refine((v) => Number(v) >= 1 && Number(v) <= MAX_LIMIT, { error: limitMessage })
+    .optional(),
+});
+
+export function parseEndpointHealthQuery(query: RawQuery): ParsedQuery<EndpointHealthQuery> {
+  const parsed = checkWith(endpointHealthQuerySchema, query);
+  if (!parsed.ok) return parsed;
+  return {
+    ok: true,
+    value: { window: parsed.value.window ?? DEFAULT_WINDOW, series: parsed.value.series ?? null },
+  };
+}
+
+export function parseAccountHealthQuery(query: RawQuery): ParsedQuery<{ window: WindowName }> {
+  const parsed = checkWith(accountHealthQuerySchema, query);
+  return parsed.ok ? { ok: true, value: { window: parsed.value.window ?? DEFAULT_WINDOW } } : parsed;
+}
+
 export function parseOperatorHealthQuery(query: RawQuery): ParsedQuery<OperatorHealthQuery> {
-  const problems = unknownParams(query, ['window', 'limit']);
-  const window = windowParam(query, problems);
-  let limit = DEFAULT_LIMIT;
-  const raw = single(query, 'limit', problems);
-  if (raw !== undefined) {
-    limit = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
-    if (!(limit >= 1 && limit <= MAX_LIMIT))
-      problems.push({
-        field: 'limit',
-        message: `limit must be an integer from 1 to ${MAX_LIMIT}, got "${raw}"`,
-      });
-  }
-  return problems.length > 0 ? { ok: false, problems } : { ok: true, value: { window, limit } };
+  const parsed = checkWith(operatorHealthQuerySchema, query);
+  if (!parsed.ok) return parsed;
+  const { window, limit } = parsed.value;
+  return {
+    ok: true,
+    value: { window: window ?? DEFAULT_WINDOW, limit: limit === undefined ? DEFAULT_LIMIT : Number(limit) },
+  };
 }
 
-function unknownParams(query: RawQuery, known: readonly string[]): FieldProblem[] {
-  return Object.keys(query)
-    .filter((k) => !known.includes(k))
-    .map((k) => ({
-      field: k,
-      message: `unknown query parameter "${k}"; this route takes ${known.join(', ')}`,
-    }));
-}
-
-function windowParam(query: RawQuery, problems: FieldProblem[]): WindowName {
-  return oneOf(query, 'window', WINDOWS, problems) ?? DEFAULT_WINDOW;
-}
-
-function oneOf<T extends string>(
-  query: RawQuery,
-  name: string,
-  allowed: readonly T[],
-  problems: FieldProblem[],
-): T | null {
-  const raw = single(query, name, problems);
-  if (raw === undefined) return null;
-  if ((allowed as readonly string[]).includes(raw)) return raw as T;
-  problems.push({ field: name, message: `${name} must be one of ${allowed.join(', ')}, got "${raw}"` });
-  return null;
-}
-
-/** A parameter given once; repeating it is refused rather than guessing which one was meant. */
-function single(query: RawQuery, name: string, problems: FieldProblem[]): string | undefined {
-  const value = query[name];
-  if (value === undefined) return undefined;
-  if (typeof value === 'string') return value;
-  problems.push({ field: name, message: `${name} may be given once` });
-  return undefined;
-}
+type RawQuery = Record<string, unknown>;

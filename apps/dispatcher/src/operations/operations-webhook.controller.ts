@@ -7,21 +7,22 @@ import {
   Delete,
   Get,
   HttpCode,
-  HttpException,
+  type HttpException,
+  NotFoundException,
   Inject,
   Param,
   Put,
   Req,
   UseGuards,
 } from '@nestjs/common';
-import { generateSecret, type FieldProblem } from '@vowchat/events';
+import { generateSecret } from '@vowchat/events';
 import { Access, ApiTokenGuard } from '@vowchat/platform';
 import type { Request } from 'express';
 import type { DispatcherConfig } from '../config';
-import { webhookUrlProblem } from '../security/url-policy';
 import { CLOCK, DISPATCHER_CONFIG, type Clock } from '../tokens';
 import { badRequest, unprocessable } from '../webhooks-api/webhook.errors';
 import { isJsonObject, parseAccountId } from '../webhooks-api/webhook-input';
+import { parseOperationsWebhookInput } from './operations-webhook-input';
 import { OperationsWebhookRepository, type OperationsWebhook } from './operations-webhook.repository';
 
 export interface OperationsWebhookView {
@@ -64,16 +65,12 @@ export class OperationsWebhookController {
     const accountId = accountIdOf(account);
     if (!request.is('application/json') || !isJsonObject(body))
       throw badRequest('send {"url": "https://..."} as JSON with Content-Type: application/json');
-    const problems: FieldProblem[] = Object.keys(body)
-      .filter((k) => k !== 'url')
-      .map((k) => ({ field: k.slice(0, 100), message: 'unknown field: only url may be set' }));
-    const urlProblem = webhookUrlProblem(body.url, { allowInsecure: this.config.allowInsecureUrls });
-    if (urlProblem) problems.push({ field: 'url', message: urlProblem });
-    if (problems.length > 0)
-      throw unprocessable('the operations webhook was not saved: fix the listed fields', problems);
+    const parsed = parseOperationsWebhookInput(body, { allowInsecure: this.config.allowInsecureUrls });
+    if (!parsed.ok)
+      throw unprocessable('the operations webhook was not saved: fix the listed fields', parsed.problems);
     const { webhook, created } = await this.repository.put(
       accountId,
-      body.url as string,
+      parsed.value.url,
       generateSecret(),
       this.clock.now(),
     );
@@ -105,12 +102,7 @@ function accountIdOf(raw: string): number {
 }
 
 function notFound(accountId: number): HttpException {
-  return new HttpException(
-    {
-      statusCode: 404,
-      error: 'Not Found',
-      message: `account ${accountId} has no operations webhook: PUT {"url": ...} to register one`,
-    },
-    404,
+  return new NotFoundException(
+    `account ${accountId} has no operations webhook: PUT {"url": ...} to register one`,
   );
 }

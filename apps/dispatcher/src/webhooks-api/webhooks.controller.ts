@@ -12,14 +12,13 @@ import {
   Post,
   Put,
   Req,
-  UseFilters,
   UseGuards,
 } from '@nestjs/common';
 import { Access, ApiTokenGuard } from '@vowchat/platform';
 import type { Request } from 'express';
 import type { DispatcherConfig } from '../config';
 import { DISPATCHER_CONFIG } from '../tokens';
-import { badRequest, unprocessable, WebhookErrorsFilter, WebhookNotFoundError } from './webhook.errors';
+import { badRequest, unprocessable, WebhookNotFoundError } from './webhook.errors';
 import {
   isJsonObject,
   isWebhookId,
@@ -38,7 +37,6 @@ import { WebhooksService } from '../webhooks/webhooks.service';
 @Controller('api/v1/accounts/:account_id/webhooks')
 @UseGuards(ApiTokenGuard)
 @Access('account')
-@UseFilters(WebhookErrorsFilter)
 export class WebhooksController {
   constructor(
     private readonly webhooks: WebhooksService,

@@ -29,6 +29,7 @@ describe('parseEventRequest', () => {
         body: {
           error: 'invalid_account_id',
           message: `The account id in the path must be a positive integer, got "${param}".`,
+          problems: [],
         },
       },
     });
@@ -48,6 +49,7 @@ describe('parseEventRequest', () => {
         body: {
           error: 'invalid_json',
           message: 'The request body is empty; send the event as a JSON object.',
+          problems: [],
         },
       },
     });
@@ -65,6 +67,7 @@ describe('parseEventRequest', () => {
         body: {
           error: 'invalid_body',
           message: `The request body must be a JSON object holding one event, got ${type}.`,
+          problems: [],
         },
       },
     });
@@ -236,7 +239,7 @@ describe('parseBatchRequest', () => {
   ])('refuses the batch shape %j', (body, message) => {
     expect(parseBatchRequest('11', json(body), 500)).toEqual({
       ok: false,
-      error: { status: 400, body: { error: 'invalid_body', message } },
+      error: { status: 400, body: { error: 'invalid_body', message, problems: [] } },
     });
   });
 
@@ -248,6 +251,7 @@ describe('parseBatchRequest', () => {
         body: {
           error: 'too_many_events',
           message: 'The batch holds 8 events, more than the limit of 5; split it into several requests.',
+          problems: [],
         },
       },
     });
@@ -321,6 +325,7 @@ describe('limits on hostile bodies', () => {
         body: {
           error: 'invalid_json',
           message: 'The request body is not valid UTF-8; send the JSON encoded as UTF-8.',
+          problems: [],
         },
       },
     });

@@ -46,6 +46,7 @@ describe('rateLimitedResponse', () => {
         error: 'rate_limited',
         message:
           'Account 7 is publishing faster than its limit of 10 events per second (bursts of 20); nothing was published. Retry after 1 s.',
+        problems: [],
       },
     });
     expect(rateLimitedResponse(7, 2_001, { perSecond: 10, burst: 20 }).retryAfterSeconds).toBe(3);

@@ -1,15 +1,18 @@
-// Renders every error the producer answers in the one JSON shape (http/api-error.ts). Also sees
-// body-parser errors, which Nest routes through global filters from its error-handling layer.
+// Renders every error an app answers in the one JSON shape (api-error.ts), registered globally in
+// both apps (their http setup). Also sees body-parser errors and unknown routes, which Nest routes
+// through global filters from its error-handling layer.
 import { type ArgumentsHost, Catch, type ExceptionFilter } from '@nestjs/common';
 import type { Request, Response } from 'express';
-import type { JsonLogger } from '@vowchat/platform';
-import { toErrorResponse } from './error-response';
+import type { JsonLogger } from '../logger';
+import { toErrorResponse, type ErrorContext } from './error-response';
+
+export type ApiErrorOptions = Omit<ErrorContext, 'method' | 'path'>;
 
 @Catch()
 export class ApiExceptionFilter implements ExceptionFilter {
   constructor(
     private readonly logger: JsonLogger,
-    private readonly maxBodyBytes: number,
+    private readonly options: ApiErrorOptions,
   ) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
@@ -17,9 +20,9 @@ export class ApiExceptionFilter implements ExceptionFilter {
     const request = http.getRequest<Request>();
     const response = http.getResponse<Response>();
     const answer = toErrorResponse(exception, {
+      ...this.options,
       method: request.method,
       path: request.path,
-      maxBodyBytes: this.maxBodyBytes,
     });
     const fields = {
       method: request.method,

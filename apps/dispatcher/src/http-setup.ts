@@ -1,0 +1,38 @@
+// The dispatcher's HTTP edge as app.ts and the tests build it: the one error filter every route
+// answers through (libs/platform/src/http), told how to answer the dispatcher's own domain errors.
+import type { INestApplication } from '@nestjs/common';
+import { ApiExceptionFilter, errorResponse, type ErrorResponse, type JsonLogger } from '@vowchat/platform';
+import { CredentialChangeNotPublishedError, TokenNotFoundError } from './credentials/credentials.service';
+import {
+  ChangeNotPublishedError,
+  WebhookLimitReachedError,
+  WebhookNotFoundError,
+} from './webhooks/webhook.errors';
+
+/** Express's JSON body parser's default limit (Nest's default parser). */
+const JSON_BODY_LIMIT_BYTES = 100 * 1024;
+
+/** The answer to each domain error of the dispatcher; undefined for anything else. */
+export function dispatcherErrorResponse(exception: unknown): ErrorResponse | undefined {
+  if (exception instanceof WebhookNotFoundError || exception instanceof TokenNotFoundError)
+    return errorResponse(404, 'not_found', exception.message);
+  if (exception instanceof WebhookLimitReachedError)
+    return errorResponse(422, 'webhook_limit_reached', exception.message, [
+      { field: '(root)', message: exception.message },
+    ]);
+  if (exception instanceof ChangeNotPublishedError || exception instanceof CredentialChangeNotPublishedError)
+    return { ...errorResponse(503, 'change_not_published', exception.message), retryAfterSeconds: 1 };
+  return undefined;
+}
+
+/** Registers the error filter; call before `init()`. */
+export function useDispatcherErrors(app: INestApplication, logger: JsonLogger): void {
+  app.useGlobalFilters(
+    new ApiExceptionFilter(logger, {
+      appName: 'The dispatcher',
+      maxBodyBytes: JSON_BODY_LIMIT_BYTES,
+      routesHint: 'the routes are described at GET /openapi.json (and /docs).',
+      translate: dispatcherErrorResponse,
+    }),
+  );
+}

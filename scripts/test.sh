@@ -13,6 +13,9 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
 fi
 step "starting infrastructure (Kafka on 127.0.0.1:9092, Postgres on 127.0.0.1:5432)"
 bash scripts/infra.sh up
+# The broker-kill, cluster and chaos tests start disposable brokers from the same jars; `up` skips
+# assembling them when a broker already listens, so make sure they are there.
+bash scripts/infra.sh assemble
 step "checking docker-compose (validates docker-compose.yml without a Docker engine)"
 bash scripts/ensure-docker-compose.sh
 step "checking chromium (the dashboard's browser test drives it headless)"

@@ -2,7 +2,7 @@
 // run within about seven minutes on a 2-core machine.
 import { EnvReader, type Env } from '@vowchat/platform';
 
-export const SCENARIOS = ['fast', 'slow', 'dead', 'paced', 'health-api'] as const;
+export const SCENARIOS = ['fast', 'slow', 'dead', 'paced', 'health-api', 'observability-overhead'] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchConfig {

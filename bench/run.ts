@@ -9,6 +9,11 @@ import { ConfigError } from '@vowchat/platform';
 import { KAFKA_BROKERS } from '../test/support/infra';
 import { loadBenchConfig, type BenchConfig } from './bench-config';
 import { healthApiScenario, healthApiTable, type HealthApiResult } from './health-api';
+import {
+  observabilityOverheadScenario,
+  overheadTable,
+  type OverheadResult,
+} from './observability-overhead';
 import { log } from './progress';
 import {
   deadEndpointScenario,
@@ -30,6 +35,7 @@ interface Results {
   slow?: PreloadedResult;
   paced?: PacedResult;
   healthApi?: HealthApiResult;
+  observabilityOverhead?: OverheadResult;
 }
 
 /** Medians over the rounds: on a shared machine one run of a scenario moves by ±15 %. */
@@ -83,6 +89,10 @@ async function main(): Promise<void> {
   if (wants('health-api')) {
     results.healthApi = await healthApiScenario();
     print(healthApiTable(results.healthApi));
+  }
+  if (wants('observability-overhead')) {
+    results.observabilityOverhead = await observabilityOverheadScenario(config);
+    print(overheadTable(results.observabilityOverhead));
   }
   const file = writeResults(config, startedAt, results);
   log(`benchmark done in ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s; results in ${file}`);

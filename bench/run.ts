@@ -9,11 +9,7 @@ import { ConfigError } from '@vowchat/platform';
 import { KAFKA_BROKERS } from '../test/support/infra';
 import { loadBenchConfig, type BenchConfig } from './bench-config';
 import { healthApiScenario, healthApiTable, type HealthApiResult } from './health-api';
-import {
-  observabilityOverheadScenario,
-  overheadTable,
-  type OverheadResult,
-} from './observability-overhead';
+import { observabilityOverheadScenario, overheadTable, type OverheadResult } from './observability-overhead';
 import { log } from './progress';
 import {
   deadEndpointScenario,

@@ -2,7 +2,16 @@
 // run within about seven minutes on a 2-core machine.
 import { EnvReader, type Env } from '@vowchat/platform';
 
-export const SCENARIOS = ['fast', 'slow', 'dead', 'paced', 'health-api', 'observability-overhead'] as const;
+export const SCENARIOS = [
+  'fast',
+  'slow',
+  'dead',
+  'paced',
+  'health-api',
+  'publishing',
+  'api-end-to-end',
+  'observability-overhead',
+] as const;
 export type ScenarioName = (typeof SCENARIOS)[number];
 
 export interface BenchConfig {

@@ -11,10 +11,14 @@ import { loadBenchConfig, type BenchConfig } from './bench-config';
 import { healthApiScenario, healthApiTable, type HealthApiResult } from './health-api';
 import { observabilityOverheadScenario, overheadTable, type OverheadResult } from './observability-overhead';
 import { log } from './progress';
+import { publishingScenario, publishingTable, type PublishingResult } from './publishing';
 import {
+  apiEndToEndScenario,
+  apiEndToEndTable,
   deadEndpointScenario,
   pacedScenario,
   preloadedScenario,
+  type ApiEndToEndResult,
   type DeadEndpointResult,
   type DeliveryRun,
   type PacedResult,
@@ -32,6 +36,8 @@ interface Results {
   paced?: PacedResult;
   healthApi?: HealthApiResult;
   observabilityOverhead?: OverheadResult;
+  publishing?: PublishingResult;
+  apiEndToEnd?: ApiEndToEndResult;
 }
 
 /** Medians over the rounds: on a shared machine one run of a scenario moves by ±15 %. */
@@ -89,6 +95,14 @@ async function main(): Promise<void> {
   if (wants('observability-overhead')) {
     results.observabilityOverhead = await observabilityOverheadScenario(config);
     print(overheadTable(results.observabilityOverhead));
+  }
+  if (wants('publishing')) {
+    results.publishing = await publishingScenario(config.phaseDeadlineMs);
+    print(publishingTable(results.publishing));
+  }
+  if (wants('api-end-to-end')) {
+    results.apiEndToEnd = await apiEndToEndScenario(config, results.fast);
+    print(apiEndToEndTable(results.apiEndToEnd));
   }
   const file = writeResults(config, startedAt, results);
   log(`benchmark done in ${Math.round((Date.now() - startedAt.getTime()) / 1000)} s; results in ${file}`);
@@ -279,6 +293,7 @@ function runDetails(run: DeliveryRun, latencyLabel: string | null): string[][] {
       : []),
     ['first delivery after the dispatcher resumed, ms', formatNumber(run.firstDeliveryAfterMs), ''],
     ['duplicates', formatNumber(run.duplicates), ''],
+    ['dispatcher peak RSS MB', formatNumber(run.dispatcherPeakRssMb), '< 300'],
     ['new connections to the receiver', formatNumber(run.receiverConnections), ''],
     [
       'CPU % of a core: dispatcher / bench',

@@ -28,9 +28,13 @@ import { cpuBudget, type CpuBudget } from './cpu-budget';
 import { measureCpu, type CpuShare } from './cpu-usage';
 import { DeliveryTally, startTallyingReceiver, type TallyingReceiver } from './delivery-tally';
 import { log, waitForCount } from './progress';
+import { peakRssMbOf, runHttpLoad, spawnProducer } from './publishing';
 import { TARGET_RATIO } from './targets';
 import {
+  formatNumber,
+  formatTable,
   latencyBySecond,
+  median,
   ratePerSecond,
   ratio,
   summarizeLatencies,
@@ -63,6 +67,8 @@ export interface DeliveryRun {
   dispatcherCounters: Record<string, number>;
   /** CPU used while the deliveries ran (the machine has `os.cpus().length` cores). */
   cpu: CpuShare;
+  /** The largest peak RSS (VmHWM) among the dispatchers, in MB, read as the phase ends. */
+  dispatcherPeakRssMb: number | null;
 }
 
 export interface PreloadedResult {
@@ -257,6 +263,119 @@ export async function pacedScenario(config: BenchConfig): Promise<PacedResult> {
   }
 }
 
+export interface ApiEndToEndResult {
+  scenario: string;
+  webhooks: number;
+  events: number;
+  /** Events entering through the producer API (batches of API_BATCH, API_IN_FLIGHT in flight) while the dispatcher runs. */
+  endToEnd: DeliveryRun;
+  /** Events accepted by the producer per second over the same run. */
+  acceptedPerSecond: number | null;
+  producerPeakRssMb: number | null;
+  /** The pre-loaded Kafka path's end-to-end rate in this run (median of the fast rounds). */
+  preloadedPerSecond: number | null;
+  /** endToEnd over preloaded (target ≥ 0.8). */
+  ratioToPreloaded: number | null;
+}
+
+const API_BATCH = 100;
+const API_IN_FLIGHT = 8;
+
+/**
+ * End to end through the producer API: a warm dispatcher and producer (child processes), the
+ * events POSTed in batches while the dispatcher delivers them; deliveries/s against the pre-loaded
+ * Kafka path measured in the same run (a fast round is run first when the run has none).
+ */
+export async function apiEndToEndScenario(
+  config: BenchConfig,
+  fastRounds: PreloadedResult[],
+): Promise<ApiEndToEndResult> {
+  const fast = fastRounds.length > 0 ? fastRounds : [await preloadedScenario(config, 'fast')];
+  const preloadedPerSecond = median(fast.map((r) => r.endToEnd.perSecond));
+  const label = 'through the producer API';
+  const receiver = await startTallyingReceiver();
+  const system = await BenchSystem.start(config);
+  const producer = await spawnProducer(system.names.topics, {
+    KAFKA_TOPIC_PARTITIONS: String(config.partitions),
+  });
+  try {
+    const dispatchers = await system.spawnDispatchers(config.dispatchers);
+    log(`[${label}] registering ${config.accounts} webhooks`);
+    await registerWebhooks(dispatchers[0], receiver, config.accounts);
+    const requests = Math.ceil(config.fastEvents / API_BATCH);
+    const load = (runId: string, count: number) =>
+      runHttpLoad({
+        origin: producer.origin,
+        token: producer.token,
+        batchSize: API_BATCH,
+        accounts: config.accounts,
+        firstAccount: FIRST_ACCOUNT,
+        requests: count,
+        warmUpRequests: 0,
+        concurrency: API_IN_FLIGHT,
+        runId,
+        deadlineAt: Date.now() + config.phaseDeadlineMs,
+      });
+    await uncountedPhase(receiver, config, `[${label}] warm-up`, async (warmUpId) => {
+      log(`[${label}] warming the producer and the dispatcher up with ${WARM_UP_EVENTS} events`);
+      return (await load(warmUpId, WARM_UP_EVENTS / API_BATCH)).events;
+    });
+    const runId = uniqueName('run');
+    const tally = new DeliveryTally({ runId });
+    let accepted: { events: number; startedAt: number; endedAt: number } = {
+      events: 0,
+      startedAt: 0,
+      endedAt: 0,
+    };
+    const endToEnd = await measuredPhase(system, receiver, dispatchers, tally, config, label, async () => {
+      log(`[${label}] POSTing ${(requests * API_BATCH).toLocaleString('en-US')} events`);
+      const output = await load(runId, requests);
+      if (output.failed > 0) log(`[${label}] ${output.failed} requests failed: ${output.firstError}`);
+      accepted = output;
+      return { expected: output.events, startedAt: null };
+    });
+    return {
+      scenario: label,
+      webhooks: config.accounts,
+      events: accepted.events,
+      endToEnd,
+      acceptedPerSecond: ratePerSecond(accepted.events, accepted.startedAt, accepted.endedAt),
+      producerPeakRssMb: peakRssMbOf(producer.child.pid),
+      preloadedPerSecond,
+      ratioToPreloaded: ratio(endToEnd.perSecond, preloadedPerSecond),
+    };
+  } finally {
+    receiver.countWith(null);
+    await producer.stop();
+    await system.close();
+    await receiver.receiver.close();
+  }
+}
+
+export function apiEndToEndTable(r: ApiEndToEndResult): string {
+  return [
+    `${r.scenario}: ${r.webhooks} webhooks, ${formatNumber(r.events)} events in batches of ${API_BATCH}, ${API_IN_FLIGHT} in flight`,
+    formatTable([
+      ['figure', 'value', 'target'],
+      ['end-to-end deliveries/s (through the API)', formatNumber(r.endToEnd.perSecond), ''],
+      ['events accepted by the producer/s', formatNumber(r.acceptedPerSecond), ''],
+      ['end-to-end deliveries/s (pre-loaded Kafka, this run)', formatNumber(r.preloadedPerSecond), ''],
+      ['through the API / pre-loaded', formatNumber(r.ratioToPreloaded, 2), '≥ 0.8'],
+      [
+        'latency p50 / p99 ms (publish to delivery)',
+        `${formatNumber(r.endToEnd.latencyMs.p50)} / ${formatNumber(r.endToEnd.latencyMs.p99)}`,
+        '',
+      ],
+      ['duplicates', formatNumber(r.endToEnd.duplicates), ''],
+      [
+        'peak RSS MB: dispatcher / producer',
+        `${formatNumber(r.endToEnd.dispatcherPeakRssMb)} / ${formatNumber(r.producerPeakRssMb)}`,
+        '< 300 (dispatcher)',
+      ],
+    ]),
+  ].join('\n');
+}
+
 /** One scenario's topics, group, schema and publisher, and the dispatchers it spawns. */
 class BenchSystem {
   private readonly running = new Set<SpawnedDispatcher>();
@@ -370,6 +489,8 @@ async function measuredPhase(
     await scrapeCounters(dispatchers),
   );
   endToEnd.receiverConnections = receiver.receiver.connectionCount() - connectionsBefore;
+  const peaks = dispatchers.map((d) => peakRssMbOf(d.child.pid)).filter((v): v is number => v !== null);
+  endToEnd.dispatcherPeakRssMb = peaks.length > 0 ? Math.max(...peaks) : null;
   await system.stopDispatchers(dispatchers);
   receiver.countWith(null);
   return endToEnd;
@@ -479,6 +600,7 @@ function deliveryRun(
     receiverConnections: 0,
     dispatcherCounters: counters,
     cpu,
+    dispatcherPeakRssMb: null,
   };
 }
 

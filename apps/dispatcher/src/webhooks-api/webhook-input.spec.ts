@@ -1,5 +1,6 @@
 import { EVENT_TYPES } from '@vowchat/events';
 import { isWebhookId, parseAccountId, parseCreateWebhook, parseUpdateWebhook } from './webhook-input';
+import { createWebhookBodySchema, updateWebhookBodySchema } from './webhook-body.schema';
 
 const strict = { allowInsecure: false };
 const dev = { allowInsecure: true };
@@ -252,5 +253,24 @@ describe('hostile input', () => {
         { field: `"${'k'.repeat(64)}…"`, message: expect.stringMatching(/^unknown field "k{64}…"; /) },
       ],
     });
+  });
+});
+
+describe('the documented bodies', () => {
+  it('are the parser schemas, wrapped form included', () => {
+    const created = createWebhookBodySchema.safeParse({ webhook: { ...valid, name: 'CRM' } });
+    expect(created.success && created.data).toEqual(
+      parseCreateWebhook({ ...valid, name: 'CRM' }, strict).ok && {
+        url: valid.url,
+        subscriptions: ['message_created'],
+        name: 'CRM',
+        rateLimitPerSecond: null,
+      },
+    );
+    expect(updateWebhookBodySchema.safeParse({ enabled: false }).success).toBe(true);
+    expect(createWebhookBodySchema.safeParse({ ...valid, url: 'http://hooks.example.com/x' }).success).toBe(
+      false,
+    );
+    expect(updateWebhookBodySchema.safeParse({}).success).toBe(false);
   });
 });

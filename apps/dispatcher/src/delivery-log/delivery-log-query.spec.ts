@@ -86,6 +86,16 @@ describe('parseDeliveryListQuery', () => {
       { status: 'failed' },
       'unknown query parameter "status"; the filters are outcome, event_type, since, until, limit, cursor',
     ],
+    [
+      { status: 'failed', sort: 'asc' },
+      'unknown query parameter "status", "sort"; the filters are outcome, event_type, since, until, limit, cursor',
+    ],
+    [{ since: '2024-01-16', until: '2024-01-15', outcome: 'lost' }, 'since must be earlier than until'],
+    [{ limit: '0000' }, 'limit must be an integer from 1 to 200, got "0000"'],
+    [
+      { outcome: { a: '1' } },
+      'outcome must be one or more of delivered, retrying, failed, dead; got an object',
+    ],
   ])('refuses %p with a message naming the parameter', (query, message) => {
     expect(refusal(query)).toContain(message);
   });

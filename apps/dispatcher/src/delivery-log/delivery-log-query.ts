@@ -36,63 +36,124 @@ export type Parsed<T> = { ok: true; value: T } | { ok: false; message: string };
 
 type RawQuery = Record<string, unknown>;
 
-/** Parses the query string of `GET .../deliveries`. */
-export function parseDeliveryListQuery(query: RawQuery): Parsed<DeliveryListQuery> {
-  const unknown = Object.keys(query).filter((k) => !(LIST_PARAMS as readonly string[]).includes(k));
-  if (unknown.length > 0) {
-    return refuse(
-      `unknown query parameter ${unknown.map((k) => `"${k}"`).join(', ')}; the filters are ${LIST_PARAMS.join(', ')}`,
-    );
-  }
-  try {
-    const since = timeParam(query, 'since');
-    const until = timeParam(query, 'until');
-    if (since && until && since >= until) throw new Problem('since must be earlier than until');
-    return {
-      ok: true,
-      value: {
-        outcomes: listParam(query, 'outcome', ATTEMPT_OUTCOMES),
-        eventTypes: listParam(query, 'event_type', EVENT_TYPES),
-        since,
-        until,
-        limit: limitParam(query),
-        after: cursorParam(query),
-      },
-    };
-  } catch (error) {
-    if (error instanceof Problem) return refuse(error.message);
-    throw error;
-  }
-}
+/** Comma-separated values from an allowed set (`outcome=failed,dead`); repeating the parameter also works. */
+const listParam = <T extends string>(name: string, allowed: readonly T[]) =>
+  z
+    .union([z.string(), z.array(z.string())], {
+      error: (issue) => `${name} must be one or more of ${allowed.join(', ')}; got ${shown(issue.input)}`,
+    })
+    .transform((value, ctx) => {
+      const parts = (Array.isArray(value) ? value : [value])
+        .flatMap((v) => v.split(','))
+        .map((v) => v.trim())
+        .filter((v) => v !== '');
+      const bad = parts.filter((p) => !(allowed as readonly string[]).includes(p));
+      if (parts.length === 0 || bad.length > 0) {
+        ctx.addIssue({
+          code: 'custom',
+          input: value,
+          message:
+            parts.length === 0
+              ? `${name} is empty; give one or more of ${allowed.join(', ')}, or leave it out`
+              : `${name} must be one or more of ${allowed.join(', ')}; got ${bad.map((b) => `"${b}"`).join(', ')}`,
+        });
+        return z.NEVER;
+      }
+      return [...new Set(parts)] as T[];
+    })
+    .optional()
+    .meta({ description: `Comma-separated (or repeated): ${allowed.join(', ')}` });
+
+/** A parameter given once; repeating it is refused rather than guessing which one was meant. */
+const single = (name: string) => z.string({ error: `${name} may be given once` });
+
+const timeParam = (name: string, description: string) =>
+  single(name)
+    .transform((raw, ctx) => {
+      const time = parseIsoTime(raw);
+      if (time !== null) return time;
+      ctx.addIssue({ code: 'custom', input: raw, message: `${name} must be ${ISO_HINT}, got ${shown(raw)}` });
+      return z.NEVER;
+    })
+    .optional()
+    .meta({ description });
+
+const limitMessage = (issue: { input?: unknown }) =>
+  `limit must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${shown(issue.input)}`;
 
 /**
- * The query of `GET .../deliveries` as documented (OpenAPI). parseDeliveryListQuery checks it: a
- * list parameter may also be repeated, and the refusal is one message naming what to send.
+ * The query of `GET .../deliveries`: the OpenAPI document's parameters and the parser's schema. A
+ * refusal is one message, naming the parameter and what to send.
  */
-export const deliveryListQuerySchema = z.object({
-  outcome: z
-    .string()
-    .optional()
-    .meta({ description: `Comma-separated: ${ATTEMPT_OUTCOMES.join(', ')}` }),
-  event_type: z
-    .string()
-    .optional()
-    .meta({ description: `Comma-separated: ${EVENT_TYPES.join(', ')}` }),
-  since: z
-    .string()
-    .optional()
-    .meta({ description: 'First attempt at or after (ISO-8601 with a zone, or a date)' }),
-  until: z
-    .string()
-    .optional()
-    .meta({ description: 'First attempt before (ISO-8601 with a zone, or a date)' }),
-  limit: z
-    .string()
-    .regex(/^\d{1,4}$/)
-    .optional()
-    .meta({ description: `1 to ${MAX_PAGE_SIZE}, default ${DEFAULT_PAGE_SIZE}` }),
-  cursor: z.string().optional().meta({ description: 'next_cursor of the previous page, unchanged' }),
-});
+export const deliveryListQuerySchema = z
+  .strictObject(
+    {
+      outcome: listParam('outcome', ATTEMPT_OUTCOMES),
+      event_type: listParam('event_type', EVENT_TYPES),
+      since: timeParam('since', 'First attempt at or after (ISO-8601 with a zone, or a date)'),
+      until: timeParam('until', 'First attempt before (ISO-8601 with a zone, or a date)'),
+      limit: single('limit')
+        .regex(/^\d{1,4}$/, { error: limitMessage })
+        .transform((raw, ctx) => {
+          const limit = Number(raw);
+          if (limit >= 1 && limit <= MAX_PAGE_SIZE) return limit;
+          ctx.addIssue({ code: 'custom', input: raw, message: limitMessage({ input: raw }) });
+          return z.NEVER;
+        })
+        .optional()
+        .meta({ description: `1 to ${MAX_PAGE_SIZE}, default ${DEFAULT_PAGE_SIZE}` }),
+      cursor: single('cursor')
+        .transform((raw, ctx) => {
+          const cursor = decodeCursor(raw);
+          if (cursor !== null) return cursor;
+          ctx.addIssue({
+            code: 'custom',
+            input: raw,
+            message: 'cursor is not one this API returned; pass next_cursor from the previous page unchanged',
+          });
+          return z.NEVER;
+        })
+        .optional()
+        .meta({ description: 'next_cursor of the previous page, unchanged' }),
+    },
+    {
+      error: (issue) =>
+        issue.code === 'unrecognized_keys'
+          ? `unknown query parameter ${issue.keys.map((k) => `"${k}"`).join(', ')}; the filters are ${LIST_PARAMS.join(', ')}`
+          : 'the query must be a set of parameters',
+    },
+  )
+  .refine((q) => !(q.since instanceof Date && q.until instanceof Date && q.since >= q.until), {
+    // Checked even when another parameter is wrong: the refusal names the first in LIST_ORDER.
+    when: () => true,
+    path: ['since'],
+    error: 'since must be earlier than until',
+  });
+
+/** Which refusal a query with several wrong parameters gets (unknown parameters first). */
+const LIST_ORDER = ['since', 'until', 'outcome', 'event_type', 'limit', 'cursor'];
+
+/** Parses the query string of `GET .../deliveries`. */
+export function parseDeliveryListQuery(query: RawQuery): Parsed<DeliveryListQuery> {
+  const parsed = checkWith(deliveryListQuerySchema, query);
+  if (!parsed.ok) {
+    const rank = (field: string) => LIST_ORDER.indexOf(field);
+    const [first] = [...parsed.problems].sort((a, b) => rank(a.field) - rank(b.field));
+    return refuse(first.message);
+  }
+  const q = parsed.value;
+  return {
+    ok: true,
+    value: {
+      outcomes: q.outcome ?? null,
+      eventTypes: q.event_type ?? null,
+      since: q.since ?? null,
+      until: q.until ?? null,
+      limit: q.limit ?? DEFAULT_PAGE_SIZE,
+      after: q.cursor ?? null,
+    },
+  };
+}
 
 const REDELIVER_HINT = 'send {"since": "<ISO-8601 time>"} as JSON with Content-Type: application/json';
 const sinceMessage = (issue: { input?: unknown }) =>
@@ -182,62 +243,6 @@ function shown(value: unknown): string {
   return Array.isArray(value) ? 'an array' : 'an object';
 }
 
-class Problem extends Error {}
-
 function refuse<T>(message: string): Parsed<T> {
   return { ok: false, message };
-}
-
-/** A parameter given once; repeating it is refused rather than guessing which one was meant. */
-function single(query: RawQuery, name: string): string | undefined {
-  const value = query[name];
-  if (value === undefined) return undefined;
-  if (typeof value !== 'string') throw new Problem(`${name} may be given once`);
-  return value;
-}
-
-/** Comma-separated values from an allowed set (`outcome=failed,dead`); repeating the parameter also works. */
-function listParam<T extends string>(query: RawQuery, name: string, allowed: readonly T[]): T[] | null {
-  const value = query[name];
-  if (value === undefined) return null;
-  const parts = (Array.isArray(value) ? value : [value])
-    .flatMap((v) => (typeof v === 'string' ? v.split(',') : [String(v)]))
-    .map((v) => v.trim())
-    .filter((v) => v !== '');
-  if (parts.length === 0)
-    throw new Problem(`${name} is empty; give one or more of ${allowed.join(', ')}, or leave it out`);
-  const bad = parts.filter((p) => !(allowed as readonly string[]).includes(p));
-  if (bad.length > 0)
-    throw new Problem(
-      `${name} must be one or more of ${allowed.join(', ')}; got ${bad.map((b) => `"${b}"`).join(', ')}`,
-    );
-  return [...new Set(parts)] as T[];
-}
-
-function timeParam(query: RawQuery, name: string): Date | null {
-  const raw = single(query, name);
-  if (raw === undefined) return null;
-  const time = parseIsoTime(raw);
-  if (time === null) throw new Problem(`${name} must be ${ISO_HINT}, got ${shown(raw)}`);
-  return time;
-}
-
-function limitParam(query: RawQuery): number {
-  const raw = single(query, 'limit');
-  if (raw === undefined) return DEFAULT_PAGE_SIZE;
-  const limit = /^\d{1,4}$/.test(raw) ? Number(raw) : NaN;
-  if (!(limit >= 1 && limit <= MAX_PAGE_SIZE))
-    throw new Problem(`limit must be an integer from 1 to ${MAX_PAGE_SIZE}, got ${shown(raw)}`);
-  return limit;
-}
-
-function cursorParam(query: RawQuery): DeliveryCursor | null {
-  const raw = single(query, 'cursor');
-  if (raw === undefined) return null;
-  const cursor = decodeCursor(raw);
-  if (cursor === null)
-    throw new Problem(
-      'cursor is not one this API returned; pass next_cursor from the previous page unchanged',
-    );
-  return cursor;
 }

@@ -107,6 +107,35 @@ describe('webhook change records', () => {
     expect(!decoded.ok && decoded.reason).toContain(reason);
   });
 
+  it('says every problem of a record, in the order of its fields, the key after the identity', () => {
+    const value = { id: 'x', account_id: 0, version: 1, subscriptions: ['a', 7], deleted: false };
+    expect(decodeWebhookChange('y', JSON.stringify(value))).toEqual({
+      ok: false,
+      reason: [
+        'account_id must be a positive integer',
+        'record key "y" does not match id "x"',
+        'url must be a string',
+        'subscriptions must be an array of strings',
+        'secret must be a non-empty string',
+        'previous_secret must be a string or null',
+        'previous_secret_expires_at must be an ISO time or null',
+        'enabled must be a boolean',
+        'name must be a string or null',
+        'disabled_reason must be a string or null',
+        'created_at must be an ISO time',
+        'updated_at must be an ISO time',
+      ].join('; '),
+    });
+  });
+
+  it('reads a sealed secret and a plaintext one written before secrets were sealed alike (as text)', () => {
+    const value = JSON.parse(encodeWebhookChange(upsertChange(webhook)).value);
+    for (const secret of ['whsec_plain', 'v1:k1:aXY:Y2lwaGVy']) {
+      const decoded = decodeWebhookChange(webhook.id, JSON.stringify({ ...value, secret }));
+      expect(decoded.ok && decoded.change.kind === 'upsert' && decoded.change.webhook.secret).toBe(secret);
+    }
+  });
+
   it('refuses a record whose key is not its id', () => {
     const message = encodeWebhookChange(upsertChange(webhook));
     expect(decodeWebhookChange('another-id', message.value)).toEqual({

@@ -1,7 +1,8 @@
 // A webhook as the dispatcher knows it, and the change records that keep every instance's registry
 // current. They travel on the compacted webhooks topic keyed by webhook id; a delete is a tombstone
 // that still carries a value, so its version travels with it.
-import { isEventType, type EventType } from '@vowchat/events';
+import { checkWith, isEventType, type EventType } from '@vowchat/events';
+import { z } from 'zod';
 
 /** A webhook endpoint: one row of the `webhooks` table. */
 export interface Webhook {
@@ -38,31 +39,52 @@ export function deleteChange(deleted: Pick<Webhook, 'id' | 'accountId' | 'versio
   return { kind: 'delete', id: deleted.id, accountId: deleted.accountId, version: deleted.version + 1 };
 }
 
-/** The value of an upsert on the topic: the row, snake_case as in the table. */
-export interface WebhookRowValue {
-  id: string;
-  account_id: number;
-  name: string | null;
-  url: string;
-  subscriptions: string[];
-  secret: string;
-  previous_secret: string | null;
-  previous_secret_expires_at: string | null;
-  enabled: boolean;
-  disabled_reason: string | null;
-  /** Absent in records written before rate limits (read as null: the default). */
-  rate_limit_per_second?: number | null;
-  version: number;
-  created_at: string;
-  updated_at: string;
-}
+// The values on the topic, as schemas: each refusal reads `<field> must be <what>`. A secret is text
+// here, sealed (`v1:…`) or, in records written before secrets were sealed, plaintext (`whsec_…`):
+// webhook-secrets.ts opens it.
+const must = (field: string, what: string) => ({ error: `${field} must be ${what}` });
+const isTime = (v: string) => !Number.isNaN(Date.parse(v));
+const positiveInt = (field: string) =>
+  z.int(must(field, 'a positive integer')).min(1, must(field, 'a positive integer'));
+const textOrNull = (field: string) => z.string(must(field, 'a string or null')).nullable();
+const time = (field: string, what = 'an ISO time') =>
+  z.string(must(field, what)).refine(isTime, must(field, what));
 
-export interface WebhookTombstoneValue {
-  id: string;
-  account_id: number;
-  deleted: true;
-  version: number;
-}
+const recordIdentity = {
+  id: z.string(must('id', 'a non-empty string')).min(1, must('id', 'a non-empty string')),
+  account_id: positiveInt('account_id'),
+  version: positiveInt('version'),
+};
+
+/** The value of a delete on the topic: a tombstone that still carries its version. */
+export const webhookTombstoneValueSchema = z.object({ ...recordIdentity, deleted: z.literal(true) });
+
+/** The value of an upsert on the topic: the row, snake_case as in the table. */
+export const webhookRowValueSchema = z.object({
+  ...recordIdentity,
+  url: z.string(must('url', 'a string')),
+  subscriptions: z.array(
+    z.string(must('subscriptions', 'an array of strings')),
+    must('subscriptions', 'an array of strings'),
+  ),
+  secret: z.string(must('secret', 'a non-empty string')).min(1, must('secret', 'a non-empty string')),
+  previous_secret: textOrNull('previous_secret'),
+  previous_secret_expires_at: time('previous_secret_expires_at', 'an ISO time or null').nullable(),
+  enabled: z.boolean(must('enabled', 'a boolean')),
+  name: textOrNull('name'),
+  disabled_reason: textOrNull('disabled_reason'),
+  /** Absent in records written before rate limits (read as null: the default). */
+  rate_limit_per_second: z
+    .int(must('rate_limit_per_second', 'a positive integer, null or absent'))
+    .min(1, must('rate_limit_per_second', 'a positive integer, null or absent'))
+    .nullable()
+    .optional(),
+  created_at: time('created_at'),
+  updated_at: time('updated_at'),
+});
+
+export type WebhookRowValue = z.input<typeof webhookRowValueSchema>;
+export type WebhookTombstoneValue = z.input<typeof webhookTombstoneValueSchema>;
 
 /** The Kafka message for `change`: key = webhook id, value = row or tombstone as JSON. */
 export function encodeWebhookChange(change: WebhookChange): { key: string; value: string } {
@@ -113,84 +135,41 @@ export function decodeWebhookChange(key: string | null, value: string | null): D
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
     return { ok: false, reason: 'value is not a JSON object' };
   const r = raw as Record<string, unknown>;
-  const problems: string[] = [];
-  const want = (field: string, ok: boolean, expected: string) => {
-    if (!ok) problems.push(`${field} must be ${expected}`);
-  };
-  const isText = (v: unknown): v is string => typeof v === 'string';
-  const isTextOrNull = (v: unknown): v is string | null => v === null || typeof v === 'string';
-  const isTime = (v: unknown): v is string => typeof v === 'string' && !Number.isNaN(Date.parse(v));
-
-  want('id', isText(r.id) && r.id !== '', 'a non-empty string');
-  want(
-    'account_id',
-    Number.isSafeInteger(r.account_id) && (r.account_id as number) > 0,
-    'a positive integer',
-  );
-  want('version', Number.isSafeInteger(r.version) && (r.version as number) > 0, 'a positive integer');
-  if (key !== null && isText(r.id) && key !== r.id)
-    problems.push(`record key "${key}" does not match id "${r.id}"`);
-
-  if (r.deleted === true) {
-    if (problems.length > 0) return { ok: false, reason: problems.join('; ') };
-    return {
-      ok: true,
-      change: {
-        kind: 'delete',
-        id: r.id as string,
-        accountId: r.account_id as number,
-        version: r.version as number,
-      },
-    };
+  const tombstone = r.deleted === true;
+  const checked = tombstone ? checkWith(webhookTombstoneValueSchema, r) : checkWith(webhookRowValueSchema, r);
+  const problems = checked.ok ? [] : checked.problems;
+  // The key must name the record's webhook; said after the record's identity, before its fields.
+  if (key !== null && typeof r.id === 'string' && key !== r.id) {
+    const at = problems.filter((p) => p.field in recordIdentity).length;
+    problems.splice(at, 0, { field: '(key)', message: `record key "${key}" does not match id "${r.id}"` });
   }
-  want('url', isText(r.url), 'a string');
-  want(
-    'subscriptions',
-    Array.isArray(r.subscriptions) && r.subscriptions.every(isText),
-    'an array of strings',
-  );
-  want('secret', isText(r.secret) && r.secret !== '', 'a non-empty string');
-  want('previous_secret', isTextOrNull(r.previous_secret), 'a string or null');
-  want(
-    'previous_secret_expires_at',
-    r.previous_secret_expires_at === null || isTime(r.previous_secret_expires_at),
-    'an ISO time or null',
-  );
-  want('enabled', typeof r.enabled === 'boolean', 'a boolean');
-  want('name', isTextOrNull(r.name), 'a string or null');
-  want('disabled_reason', isTextOrNull(r.disabled_reason), 'a string or null');
-  want(
-    'rate_limit_per_second',
-    r.rate_limit_per_second === undefined ||
-      r.rate_limit_per_second === null ||
-      (Number.isSafeInteger(r.rate_limit_per_second) && (r.rate_limit_per_second as number) > 0),
-    'a positive integer, null or absent',
-  );
-  want('created_at', isTime(r.created_at), 'an ISO time');
-  want('updated_at', isTime(r.updated_at), 'an ISO time');
-  if (problems.length > 0) return { ok: false, reason: problems.join('; ') };
-
-  const expiresAt = r.previous_secret_expires_at as string | null;
+  if (!checked.ok || problems.length > 0)
+    return { ok: false, reason: [...new Set(problems.map((p) => p.message))].join('; ') };
+  const v = checked.value;
+  if ('deleted' in v) {
+    return { ok: true, change: { kind: 'delete', id: v.id, accountId: v.account_id, version: v.version } };
+  }
   return {
     ok: true,
     change: {
       kind: 'upsert',
       webhook: {
-        id: r.id as string,
-        accountId: r.account_id as number,
-        name: r.name as string | null,
-        url: r.url as string,
+        id: v.id,
+        accountId: v.account_id,
+        name: v.name,
+        url: v.url,
         // A name this build does not know (written by a newer one) cannot match any event here.
-        subscriptions: (r.subscriptions as string[]).filter(isEventType),
-        secret: r.secret as string,
-        previousSecret: r.previous_secret as string | null,
-        previousSecretExpiresAt: expiresAt === null ? null : new Date(expiresAt),
-        enabled: r.enabled as boolean,
-        disabledReason: r.disabled_reason as string | null,
-        rateLimitPerSecond: (r.rate_limit_per_second as number | null | undefined) ?? null,
-        version: r.version as number,
-        createdAt: new Date(r.created_at as string),
-        updatedAt: new Date(r.updated_at as string),
+        subscriptions: v.subscriptions.filter(isEventType),
+        secret: v.secret,
+        previousSecret: v.previous_secret,
+        previousSecretExpiresAt:
+          v.previous_secret_expires_at === null ? null : new Date(v.previous_secret_expires_at),
+        enabled: v.enabled,
+        disabledReason: v.disabled_reason,
+        rateLimitPerSecond: v.rate_limit_per_second ?? null,
+        version: v.version,
+        createdAt: new Date(v.created_at),
+        updatedAt: new Date(v.updated_at),
       },
     },
   };

@@ -38,4 +38,17 @@ describe('credential records', () => {
   ])('refuse %s', (_, key, value) => {
     expect(decodeCredentialChange(key, value).ok).toBe(false);
   });
+
+  it.each([
+    [{ ...record, id: 'x' }, 'id differs from the key'],
+    [{ ...record, token_sha256: 'vwc_acct_x', scope: 'root' }, 'token_sha256 is not a hex SHA-256'],
+    [{ ...record, created_at: undefined }, 'created_at is missing'],
+    [{ ...record, scope: 'root', account_id: 'x' }, 'scope is neither account nor service'],
+    [{ ...record, account_id: 0 }, 'an account token needs a positive integer account_id'],
+    [{ ...record, account_id: undefined }, 'an account token needs a positive integer account_id'],
+    [{ ...record, scope: 'service', account_id: 7 }, 'a service token has account_id null'],
+    [{ ...record, scope: 'service', account_id: undefined }, 'a service token has account_id null'],
+  ])('gives the reason for %j', (value, reason) => {
+    expect(decodeCredentialChange(record.id, JSON.stringify(value))).toEqual({ ok: false, reason });
+  });
 });

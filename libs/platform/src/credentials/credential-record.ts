@@ -2,17 +2,35 @@
 // the dispatcher writes on create and revoke and every dispatcher and producer instance follows.
 // Key: the token id. Value: the token's hash and scope, never the token. Revoked: a tombstone (null
 // value), so compaction drops the hash for good. Decision 0014.
-import type { TokenScope } from './credential-token';
+import { checkWith, type FieldProblem } from '@vowchat/events';
+import { z } from 'zod';
 
-export interface CredentialRecord {
-  id: string;
-  scope: TokenScope;
-  /** The account an `account` token acts for; null for a `service` token. */
-  account_id: number | null;
-  /** Hex SHA-256 of the token (credential-token.ts). */
-  token_sha256: string;
-  created_at: string;
-}
+const ACCOUNT_ID_MESSAGE = 'an account token needs a positive integer account_id';
+
+/**
+ * The value of an issued token's record. Each refusal is one reason; the first (in the order of the
+ * fields, the scope's rule for account_id last) is the one a follower logs.
+ */
+export const credentialRecordSchema = z
+  .object({
+    id: z.string(),
+    /** Hex SHA-256 of the token (credential-token.ts). */
+    token_sha256: z
+      .string({ error: 'token_sha256 is not a hex SHA-256' })
+      .regex(/^[0-9a-f]{64}$/, { error: 'token_sha256 is not a hex SHA-256' }),
+    created_at: z.string({ error: 'created_at is missing' }),
+    scope: z.enum(['account', 'service'], { error: 'scope is neither account nor service' }),
+    /** The account an `account` token acts for; null for a `service` token. */
+    account_id: z.int({ error: ACCOUNT_ID_MESSAGE }).min(1, { error: ACCOUNT_ID_MESSAGE }).nullable(),
+  })
+  .superRefine((r, ctx) => {
+    if (r.scope === 'account' && r.account_id === null)
+      ctx.addIssue({ code: 'custom', path: ['account_id'], message: ACCOUNT_ID_MESSAGE });
+    if (r.scope === 'service' && r.account_id !== null)
+      ctx.addIssue({ code: 'custom', path: ['account_id'], message: 'a service token has account_id null' });
+  });
+
+export type CredentialRecord = z.output<typeof credentialRecordSchema>;
 
 /** One change read from the topic: a token now valid, or one revoked. */
 export type CredentialChange = { kind: 'issued'; record: CredentialRecord } | { kind: 'revoked'; id: string };
@@ -37,26 +55,22 @@ export function decodeCredentialChange(
   } catch {
     return { ok: false, reason: 'value is not JSON' };
   }
-  const r = parsed as Partial<CredentialRecord> | null;
-  if (typeof r !== 'object' || r === null) return { ok: false, reason: 'value is not an object' };
-  if (r.id !== key) return { ok: false, reason: 'id differs from the key' };
-  if (typeof r.token_sha256 !== 'string' || !/^[0-9a-f]{64}$/.test(r.token_sha256))
-    return { ok: false, reason: 'token_sha256 is not a hex SHA-256' };
-  if (typeof r.created_at !== 'string') return { ok: false, reason: 'created_at is missing' };
-  if (r.scope === 'account') {
-    if (!Number.isSafeInteger(r.account_id) || (r.account_id as number) < 1)
-      return { ok: false, reason: 'an account token needs a positive integer account_id' };
-  } else if (r.scope === 'service') {
-    if (r.account_id !== null) return { ok: false, reason: 'a service token has account_id null' };
-  } else {
-    return { ok: false, reason: 'scope is neither account nor service' };
-  }
-  const record: CredentialRecord = {
-    id: r.id,
-    scope: r.scope,
-    account_id: r.account_id ?? null,
-    token_sha256: r.token_sha256,
-    created_at: r.created_at,
+  if (typeof parsed !== 'object' || parsed === null) return { ok: false, reason: 'value is not an object' };
+  if ((parsed as { id?: unknown }).id !== key) return { ok: false, reason: 'id differs from the key' };
+  const checked = checkWith(credentialRecordSchema, parsed);
+  if (!checked.ok) return { ok: false, reason: firstReason(checked.problems, parsed) };
+  const { id, scope, account_id, token_sha256, created_at } = checked.value;
+  return {
+    ok: true,
+    change: { kind: 'issued', record: { id, scope, account_id, token_sha256, created_at } },
   };
-  return { ok: true, change: { kind: 'issued', record } };
+}
+
+/** The reason to give: the first problem (the fields' order puts the scope before account_id). */
+function firstReason(problems: FieldProblem[], parsed: object): string {
+  const [first] = problems;
+  // A service token with a malformed account_id is refused as a service token with an account.
+  if (first.field === 'account_id' && (parsed as { scope?: unknown }).scope === 'service')
+    return 'a service token has account_id null';
+  return first.message;
 }

@@ -45,6 +45,7 @@ import {
   windowView,
   worstFirst,
 } from './health.view';
+import { CachedProbe } from '../metrics/cached-probe';
 import { KafkaOffsetsReader } from './kafka-offsets.reader';
 import { LifecycleReader } from '../lifecycle/lifecycle.reader';
 import type { LifecycleStatus } from '../lifecycle/lifecycle.store';
@@ -67,11 +68,19 @@ const SLO_PERIOD_CACHE_MS = 60_000;
  * The figures shown for the endpoints it ranks are read fresh.
  */
 const FINISHED_HOURS = { refreshAfterMs: 5_000, maxStaleMs: 60_000 };
+/**
+ * Kafka admin readings (consumer and projector lag, dead letters) are each a round trip to the
+ * broker (25–55 ms under load): the operator view keeps them 2 s, so a dashboard refreshing every
+ * few seconds or several operators at once cost the broker one read, and the view stays fast.
+ */
+const KAFKA_READING = { maxAgeMs: 2_000, timeoutMs: 3_000 };
 
 @Injectable()
 export class HealthQueryService {
   private periodCache: { at: number; counts: Promise<SloCounts> } | null = null;
   private readonly finishedHours = new FinishedHoursCache(FINISHED_HOURS);
+
+  private readonly kafkaReadings = new Map<string, CachedProbe<unknown>>();
 
   constructor(
     private readonly repository: HealthQueryRepository,
@@ -206,9 +215,13 @@ export class HealthQueryService {
       ]),
       Promise.all([
         this.repository.dueRetries(now),
-        settle(this.offsets.groupLag(kafka.groupId, eventTopics(topics))),
-        settle(this.offsets.groupLag(projectorGroupId(this.config), [topics.deliveries])),
-        settle(this.offsets.deadLetters(topics.deadLetter, plan.from)),
+        this.kafkaReading('consumer-lag', () => this.offsets.groupLag(kafka.groupId, eventTopics(topics))),
+        this.kafkaReading('projector-lag', () =>
+          this.offsets.groupLag(projectorGroupId(this.config), [topics.deliveries]),
+        ),
+        this.kafkaReading(`dead-letters:${plan.window}`, () =>
+          this.offsets.deadLetters(topics.deadLetter, plan.from),
+        ),
       ]),
     ]);
     const wait = { buckets: addBuckets(addBuckets([], sumsPast.waitBuckets), sumsNow.waitBuckets) };
@@ -335,6 +348,17 @@ export class HealthQueryService {
   }
 
   /** This instance's own view of its partitions (fresher, and with seconds), when the consumer runs here. */
+  /** A Kafka reading, shared and kept KAFKA_READING.maxAgeMs (see there). */
+  private async kafkaReading<T>(key: string, read: () => Promise<T>): Promise<Settled<T>> {
+    let probe = this.kafkaReadings.get(key) as CachedProbe<T> | undefined;
+    if (!probe) {
+      probe = new CachedProbe(read, KAFKA_READING);
+      this.kafkaReadings.set(key, probe);
+    }
+    const reading = await probe.get();
+    return reading.ok ? { ok: true, value: reading.value } : { ok: false, error: reading.error };
+  }
+
   private localLag(): PartitionLag[] {
     try {
       return this.moduleRef.get(DeliveryRuntime, { strict: false }).server.partitionLag();
@@ -355,13 +379,5 @@ function maxSeconds(lags: PartitionLag[]): number | null {
   return known.length > 0 ? Math.max(...known) : null;
 }
 
-type Settled<T> = { ok: true; value: T } | { ok: false; error: string };
-
 /** A Kafka figure that cannot be read becomes an error in its place, not a failed view. */
-async function settle<T>(promise: Promise<T>): Promise<Settled<T>> {
-  try {
-    return { ok: true, value: await promise };
-  } catch (error) {
-    return { ok: false, error: (error as Error).message };
-  }
-}
+type Settled<T> = { ok: true; value: T } | { ok: false; error: string };

@@ -128,9 +128,7 @@ export function validateEvent(input: unknown): ValidationResult {
       problems.push({ field: name, message: value === undefined ? 'is required' : 'must be an object' });
     else checkShape(value, nested.shape, `${name}.`, problems);
   }
-  return problems.length === 0
-    ? { ok: true, event: input as VowChatEvent }
-    : { ok: false, problems };
+  return problems.length === 0 ? { ok: true, event: input as VowChatEvent } : { ok: false, problems };
 }
 
 /** What validateEvent decides, decided by the events' schemas (the definition; slower). */

@@ -1,16 +1,15 @@
 // The producer's HTTP contract: its routes with the schemas of what they take and answer, from which
-// GET /openapi.json is generated and against which the API tests check every answer. The events are
-// the contract's own schemas (libs/events/src/event-schema.ts).
+// GET /openapi.json is generated and against which the API tests check every answer. The envelope
+// (path, batch body, Idempotency-Key) is the parser's own schemas (events-api/ingest-request.ts,
+// event-identity.ts); the events are the contract's (libs/events/src/event-schema.ts).
 import { vowChatEventSchema } from '@vowchat/events';
 import { apiDocsRoutes, openApiDocument, probeRoutes, type ApiRoute } from '@vowchat/platform';
 import { z } from 'zod';
+import { IDEMPOTENCY_KEY_HEADER, idempotencyKeySchema } from '../events-api/event-identity';
+import { accountIdParamSchema, batchBodySchema } from '../events-api/ingest-request';
 
-const account = z.object({
-  account_id: z
-    .string()
-    .regex(/^[1-9][0-9]*$/)
-    .meta({ description: 'The account id: a positive integer' }),
-});
+const account = z.object({ account_id: accountIdParamSchema });
+const idempotency = z.object({ [IDEMPOTENCY_KEY_HEADER]: idempotencyKeySchema.optional() });
 const published = z.strictObject({
   event_id: z.uuid(),
   topic: z.string(),
@@ -26,6 +25,7 @@ export const PRODUCER_ROUTES: readonly ApiRoute[] = [
     summary: 'Publish one event (202 once Kafka holds it; an Idempotency-Key header keeps its id on a retry)',
     access: 'publish',
     params: account,
+    headers: idempotency,
     body: vowChatEventSchema,
     responses: { 202: { description: 'Where the event landed', schema: published } },
   },
@@ -36,7 +36,8 @@ export const PRODUCER_ROUTES: readonly ApiRoute[] = [
     summary: 'Publish many events of one account, all or nothing',
     access: 'publish',
     params: account,
-    body: z.strictObject({ events: z.array(vowChatEventSchema).min(1) }),
+    headers: idempotency,
+    body: batchBodySchema(vowChatEventSchema),
     responses: {
       202: {
         description: 'Where each event landed, in order',

@@ -47,4 +47,25 @@ describe('identifyEvents', () => {
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error).toMatchObject({ status, body: { error: code } });
   });
+
+  it('words the header and event_id refusals as before', () => {
+    expect(identifyEvents(7, [event()], 'x'.repeat(256), false)).toMatchObject({
+      ok: false,
+      error: {
+        body: {
+          message: 'The Idempotency-Key header must be 1 to 255 printable ASCII characters.',
+          problems: [],
+        },
+      },
+    });
+    expect(identifyEvents(7, [event(), event({ event_id: 12 })], undefined, true)).toMatchObject({
+      ok: false,
+      error: {
+        body: {
+          message: 'events[1].event_id must be a UUID, got 12.',
+          problems: [{ field: 'events[1].event_id', message: 'events[1].event_id must be a UUID, got 12.' }],
+        },
+      },
+    });
+  });
 });

@@ -7,12 +7,26 @@
 //   event's position), the same on every retry of the request.
 // - Neither: a new id per publish (a retry is then a new event to receivers).
 import { hashToUuid, isEventId, type VowChatEvent } from '@vowchat/events';
+import { z } from 'zod';
 import { errorResponse } from '../http/api-error';
 import type { Parsed } from './ingest-request';
 
 /** The header a client names a request by, as in the IETF draft (draft-ietf-httpapi-idempotency-key-header). */
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
 export const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
+
+/** The Idempotency-Key header: 1 to 255 printable ASCII characters. */
+export const idempotencyKeySchema = z
+  .string()
+  .regex(/^[\x20-\x7e]{1,255}$/, {
+    error: `The Idempotency-Key header must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters.`,
+  })
+  .meta({ description: 'Names the request: a retry with the same key publishes the same event ids' });
+
+/** An event's `event_id`, an envelope field: a UUID in canonical form (the message follows the field's name). */
+export const eventIdSchema = z.custom<string>(isEventId, {
+  error: (issue) => `must be a UUID, got ${JSON.stringify(issue.input)}`,
+});
 
 export interface IdentifiedEvents {
   events: VowChatEvent[];
@@ -32,20 +46,18 @@ export function identifyEvents(
   batch: boolean,
 ): Parsed<IdentifiedEvents> {
   const key = Array.isArray(idempotencyKey) ? idempotencyKey[0] : idempotencyKey;
-  if (key !== undefined && !/^[\x20-\x7e]{1,255}$/.test(key))
-    return refuse(
-      400,
-      'invalid_idempotency_key',
-      `The Idempotency-Key header must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} printable ASCII characters.`,
-    );
+  const keyChecked = key === undefined ? undefined : idempotencyKeySchema.safeParse(key);
+  if (keyChecked && !keyChecked.success)
+    return refuse(400, 'invalid_idempotency_key', keyChecked.error.issues[0].message);
   const published: VowChatEvent[] = [];
   const eventIds: (string | undefined)[] = [];
   const seen = new Map<string, number>();
   for (const [index, event] of events.entries()) {
     const field = batch ? `events[${index}].event_id` : 'event_id';
     const { event_id: given, ...payload } = event as VowChatEvent & { event_id?: unknown };
-    if ('event_id' in event && !isEventId(given))
-      return refuse(422, 'invalid_event', `${field} must be a UUID, got ${JSON.stringify(given)}.`, field);
+    const givenChecked = 'event_id' in event ? eventIdSchema.safeParse(given) : undefined;
+    if (givenChecked && !givenChecked.success)
+      return refuse(422, 'invalid_event', `${field} ${givenChecked.error.issues[0].message}.`, field);
     const fromKey =
       key === undefined
         ? undefined

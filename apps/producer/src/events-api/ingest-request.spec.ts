@@ -1,5 +1,12 @@
-import { EVENT_TYPES, allExampleEvents, exampleEvent } from '@vowchat/events';
-import { parseAccountId, parseBatchRequest, parseEventRequest } from './ingest-request';
+import { EVENT_TYPES, allExampleEvents, exampleEvent, vowChatEventSchema } from '@vowchat/events';
+import {
+  accountIdParamSchema,
+  batchBodySchema,
+  eventDepthSchema,
+  parseAccountId,
+  parseBatchRequest,
+  parseEventRequest,
+} from './ingest-request';
 
 const account = { id: 11, name: 'My Company' };
 const json = (value: unknown) => Buffer.from(JSON.stringify(value));
@@ -225,7 +232,13 @@ describe('parseBatchRequest', () => {
       'The request body must be a JSON object {"events": [...]}, got an array; wrap the array as {"events": [...]}.',
     ],
     ['x', 'The request body must be a JSON object {"events": [...]}, got a string.'],
+    [null, 'The request body must be a JSON object {"events": [...]}, got null.'],
     [{}, 'The request body must be a JSON object {"events": [...]}; it has no "events" field.'],
+    [{ other: 1 }, 'The request body must be a JSON object {"events": [...]}; it has no "events" field.'],
+    [
+      { a: 1, events: 5, b: 2 },
+      'The request body has the unknown field "a"; a batch body holds only "events".',
+    ],
     [{ events: {} }, '"events" must be an array of events, got an object.'],
     [{ events: [] }, '"events" is empty; send at least one event.'],
     [
@@ -257,6 +270,13 @@ describe('parseBatchRequest', () => {
     });
   });
 
+  it('names an unknown field before counting the events', () => {
+    expect(parseBatchRequest('11', json({ events, extra: 1 }), 5)).toMatchObject({
+      ok: false,
+      error: { status: 400, body: { error: 'invalid_body' } },
+    });
+  });
+
   it('checks the path and the JSON before the shape', () => {
     expect(parseBatchRequest('x', Buffer.from('{'), 5)).toMatchObject({
       ok: false,
@@ -272,6 +292,29 @@ describe('parseBatchRequest', () => {
 describe('parseAccountId', () => {
   it('reads a positive integer', () => {
     expect(parseAccountId('11')).toEqual({ ok: true, value: 11 });
+  });
+});
+
+describe('the envelope schemas', () => {
+  it('reads the path account id as a number', () => {
+    expect(accountIdParamSchema.parse('9007199254740991')).toBe(9007199254740991);
+    expect(accountIdParamSchema.safeParse('9007199254740992').success).toBe(false);
+  });
+
+  it('describes the batch body with the events’ schema for the document, without a configured limit', () => {
+    const documented = batchBodySchema(vowChatEventSchema);
+    const events = allExampleEvents(account);
+    expect(documented.safeParse({ events: [...events, ...events, ...events] }).success).toBe(true);
+    expect(documented.safeParse({ events: [{ event: 'nope' }] }).success).toBe(false);
+  });
+
+  it('names the container that nests too deep in the depth issue', () => {
+    const result = eventDepthSchema(2).safeParse({ a: { b: [] } });
+    expect(result.success).toBe(false);
+    expect(result.error?.issues[0]).toMatchObject({
+      message: 'nests deeper than 2 levels; flatten it',
+      params: { field: 'a.b' },
+    });
   });
 });
 

@@ -1,5 +1,10 @@
 // From an HTTP request (path account id + raw body) to the events to publish, or the precise error
 // to answer. Pure: every rule of the ingestion API is decided here and tested beside it.
+//
+// The envelope (the path's account id, the single-event body, the batch body and its size, the depth
+// limit) is described by zod schemas, which are both the parser's definition and the OpenAPI
+// document's (api-contract/producer-api.ts). The events themselves go through the hand-written
+// validator (validateEvent), proven equal to their schemas (docs/decisions/0018-schemas.md).
 import { isUtf8 } from 'node:buffer';
 import {
   describeProblems,
@@ -10,12 +15,90 @@ import {
   type FieldProblem,
   type VowChatEvent,
 } from '@vowchat/events';
+import { z } from 'zod';
 import { errorResponse, type ErrorResponse } from '../http/api-error';
 
 export type Parsed<T> = { ok: true; value: T } | { ok: false; error: ErrorResponse };
 
 /** The raw body as the body parser leaves it: bytes, or nothing when the request had no body. */
 export type RawBody = Buffer | string | undefined;
+
+/** `{account_id}` in an envelope schema's message stands for the path's account id. */
+const ACCOUNT_PLACEHOLDER = '{account_id}';
+
+const accountIdMessage = (issue: { input?: unknown }) =>
+  `The account id in the path must be a positive integer, got "${String(issue.input)}".`;
+
+/** The path's account id: a positive integer (ids in bodies are JSON numbers, so no leading zeros). */
+export const accountIdParamSchema = z
+  .string({ error: accountIdMessage })
+  .regex(/^[1-9][0-9]*$/, { error: accountIdMessage })
+  .refine((param) => Number.isSafeInteger(Number(param)), { error: accountIdMessage })
+  .transform(Number)
+  .meta({ description: 'The account id: a positive integer' });
+
+/**
+ * The body of `POST .../events`: a JSON object, the event (checked by validateEvent; the document
+ * describes it with the events' own schema). Checked without copying: the event is published as sent.
+ */
+export const eventBodySchema = z.custom<Record<string, unknown>>(isObject, {
+  error: (issue) =>
+    `The request body must be a JSON object holding one event, got ${jsonType(issue.input)}${
+      Array.isArray(issue.input)
+        ? `; post several events as {"events": [...]} to /api/v1/accounts/${ACCOUNT_PLACEHOLDER}/events/batch`
+        : ''
+    }.`,
+});
+
+const NO_EVENTS_FIELD = 'The request body must be a JSON object {"events": [...]}; it has no "events" field.';
+
+/**
+ * The body of `POST .../events/batch`: `{"events": [...]}` and nothing else, 1 to `maxEvents` events
+ * (no upper bound when omitted: the document's, since the limit is configured). `event` is the
+ * schema of each event: any value for the parser (each event then goes through validateEvent), the
+ * events' schema for the document.
+ */
+export function batchBodySchema<E extends z.ZodType>(event: E, maxEvents?: number) {
+  const notArray = (issue: { input?: unknown }) =>
+    issue.input === undefined
+      ? NO_EVENTS_FIELD
+      : `"events" must be an array of events, got ${jsonType(issue.input)}.`;
+  const events = z
+    .array(event, { error: notArray })
+    .min(1, { error: '"events" is empty; send at least one event.' });
+  return z.strictObject(
+    {
+      events:
+        maxEvents === undefined
+          ? events.meta({ description: 'At most MAX_BATCH_EVENTS events (500 unless configured)' })
+          : events.max(maxEvents, {
+              error: (issue) =>
+                `The batch holds ${(issue.input as unknown[]).length} events, more than the limit of ${maxEvents}; split it into several requests.`,
+            }),
+    },
+    {
+      error: (issue) => {
+        if (issue.code === 'unrecognized_keys')
+          return `The request body has the unknown field ${JSON.stringify(issue.keys[0])}; a batch body holds only "events".`;
+        return Array.isArray(issue.input)
+          ? 'The request body must be a JSON object {"events": [...]}, got an array; wrap the array as {"events": [...]}.'
+          : `The request body must be a JSON object {"events": [...]}, got ${jsonType(issue.input)}.`;
+      },
+    },
+  );
+}
+
+/**
+ * An event nesting at most `maxDepth` levels. Checked before anything else reads it: JSON.stringify
+ * recurses, and serialising an event nested thousands deep overflows the stack. The issue carries
+ * the deepest container's path as `params.field`.
+ */
+export function eventDepthSchema(maxDepth: number) {
+  return z.unknown().superRefine((value, ctx) => {
+    const tooDeep = jsonDepthProblem(value, maxDepth);
+    if (tooDeep) ctx.addIssue({ code: 'custom', message: tooDeep.message, params: { field: tooDeep.field } });
+  });
+}
 
 /** One event for account `accountParam`: `POST /api/v1/accounts/:account_id/events`. */
 export function parseEventRequest(
@@ -27,24 +110,18 @@ export function parseEventRequest(
   if (!accountId.ok) return accountId;
   const json = parseJson(body);
   if (!json.ok) return json;
-  if (!isObject(json.value)) {
-    const hint = Array.isArray(json.value)
-      ? `; post several events as {"events": [...]} to /api/v1/accounts/${accountId.value}/events/batch`
-      : '';
-    return refuse(
-      400,
-      'invalid_body',
-      `The request body must be a JSON object holding one event, got ${jsonType(json.value)}${hint}.`,
-    );
-  }
-  const checked = checkEvent(json.value, accountId.value, '', maxDepth);
+  const envelope = eventBodySchema.safeParse(json.value);
+  if (!envelope.success)
+    return refuse(400, 'invalid_body', withAccount(envelope.error.issues[0].message, accountId.value));
+  const sent = envelope.data;
+  const checked = checkEvent(sent, accountId.value, '', maxDepth);
   if (checked.ok) return { ok: true, value: checked.event };
   const problems = checked.problems;
   switch (checked.kind) {
     case 'unknown_event':
       return refuse(422, 'unknown_event', `Unknown event: ${describeProblems(problems)}.`, problems);
     case 'account_mismatch': {
-      const bodyId = (json.value.account as { id: number }).id;
+      const bodyId = (sent.account as { id: number }).id;
       return refuse(
         422,
         'account_mismatch',
@@ -57,7 +134,7 @@ export function parseEventRequest(
         422,
         'invalid_event',
         // Only a known name is quoted: `event` may be anything, even an array too deep to print.
-        `The ${isEventType(json.value.event) ? `${json.value.event} ` : ''}event is not valid: ${describeProblems(problems)}.`,
+        `The ${isEventType(sent.event) ? `${sent.event} ` : ''}event is not valid: ${describeProblems(problems)}.`,
         problems,
       );
   }
@@ -77,8 +154,9 @@ export function parseBatchRequest(
   if (!accountId.ok) return accountId;
   const json = parseJson(body);
   if (!json.ok) return json;
-  const shape = batchShapeError(json.value, accountId.value, maxEvents);
-  if (shape) return { ok: false, error: shape };
+  const envelope = batchSchema(maxEvents).safeParse(json.value);
+  if (!envelope.success) return { ok: false, error: batchRefusal(envelope.error, accountId.value) };
+  // The body's own array, not zod's copy: each event is published as sent.
   const items = (json.value as { events: unknown[] }).events;
 
   const problems: FieldProblem[] = [];
@@ -110,13 +188,9 @@ export function parseBatchRequest(
 
 /** The path's account id: a positive integer (ids in bodies are JSON numbers, so no leading zeros). */
 export function parseAccountId(param: string): Parsed<number> {
-  const value = Number(param);
-  if (/^[1-9][0-9]*$/.test(param) && Number.isSafeInteger(value)) return { ok: true, value };
-  return refuse(
-    400,
-    'invalid_account_id',
-    `The account id in the path must be a positive integer, got "${param}".`,
-  );
+  const parsed = accountIdParamSchema.safeParse(param);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  return refuse(400, 'invalid_account_id', parsed.error.issues[0].message);
 }
 
 type RefusalKind = 'unknown_event' | 'invalid_event' | 'account_mismatch';
@@ -126,13 +200,16 @@ type CheckedEvent =
 /** Validates one event and checks it belongs to the path's account; fields are prefixed for batches. */
 function checkEvent(input: unknown, accountId: number, prefix: string, maxDepth: number): CheckedEvent {
   // Before anything else reads it: serialising an event nested thousands deep overflows the stack.
-  const tooDeep = jsonDepthProblem(input, maxDepth);
-  if (tooDeep)
+  const depth = depthSchema(maxDepth).safeParse(input);
+  if (!depth.success) {
+    const [tooDeep] = depth.error.issues as z.core.$ZodIssueCustom[];
+    const field = String(tooDeep.params?.field ?? '(root)');
     return {
       ok: false,
       kind: 'invalid_event',
-      problems: [{ ...tooDeep, field: prefixed(prefix, tooDeep.field) }],
+      problems: [{ field: prefixed(prefix, field), message: tooDeep.message }],
     };
+  }
   const result = validateEvent(input);
   const problems = result.ok ? [] : result.problems.map((p) => ({ ...p, field: prefixed(prefix, p.field) }));
   const bodyAccountId = isObject(input) && isObject(input.account) ? input.account.id : undefined;
@@ -153,35 +230,43 @@ function checkEvent(input: unknown, accountId: number, prefix: string, maxDepth:
   return { ok: false, kind, problems };
 }
 
-function batchShapeError(value: unknown, accountId: number, maxEvents: number): ErrorResponse | undefined {
+/**
+ * The one refusal of a batch body the schema refused, in the order a client should fix things: not
+ * an object, no "events" (a single event posted here is named as such), unknown fields, then
+ * "events" itself (too many is its own code).
+ */
+function batchRefusal(error: z.ZodError, accountId: number): ErrorResponse {
   const bad = (message: string) => errorResponse(400, 'invalid_body', message);
-  if (Array.isArray(value))
-    return bad(
-      'The request body must be a JSON object {"events": [...]}, got an array; wrap the array as {"events": [...]}.',
-    );
-  if (!isObject(value))
-    return bad(`The request body must be a JSON object {"events": [...]}, got ${jsonType(value)}.`);
-  if (!('events' in value) && 'event' in value)
+  const root = error.issues.find((i) => i.path.length === 0 && i.code !== 'unrecognized_keys');
+  if (root) return bad(root.message);
+  const unknown = error.issues.find((i) => i.code === 'unrecognized_keys');
+  const events = error.issues.find((i) => i.path[0] === 'events');
+  if (events?.message === NO_EVENTS_FIELD && unknown?.keys.includes('event'))
     return bad(
       `The request body looks like a single event; post it to /api/v1/accounts/${accountId}/events, or wrap it as {"events": [...]}.`,
     );
-  if (!('events' in value))
-    return bad('The request body must be a JSON object {"events": [...]}; it has no "events" field.');
-  const unknown = Object.keys(value).filter((k) => k !== 'events');
-  if (unknown.length > 0)
-    return bad(
-      `The request body has the unknown field ${JSON.stringify(unknown[0])}; a batch body holds only "events".`,
-    );
-  const { events } = value;
-  if (!Array.isArray(events)) return bad(`"events" must be an array of events, got ${jsonType(events)}.`);
-  if (events.length === 0) return bad('"events" is empty; send at least one event.');
-  if (events.length > maxEvents)
-    return errorResponse(
-      400,
-      'too_many_events',
-      `The batch holds ${events.length} events, more than the limit of ${maxEvents}; split it into several requests.`,
-    );
-  return undefined;
+  if (events?.message === NO_EVENTS_FIELD) return bad(events.message);
+  if (unknown) return bad(unknown.message);
+  if (events?.code === 'too_big') return errorResponse(400, 'too_many_events', events.message);
+  return bad(events?.message ?? 'The request body must be a JSON object {"events": [...]}.');
+}
+
+// The schemas of the configured limits, built once per limit rather than per request.
+const batchSchemas = new Map<number, ReturnType<typeof batchBodySchema<z.ZodUnknown>>>();
+function batchSchema(maxEvents: number) {
+  let schema = batchSchemas.get(maxEvents);
+  if (!schema) batchSchemas.set(maxEvents, (schema = batchBodySchema(z.unknown(), maxEvents)));
+  return schema;
+}
+const depthSchemas = new Map<number, ReturnType<typeof eventDepthSchema>>();
+function depthSchema(maxDepth: number) {
+  let schema = depthSchemas.get(maxDepth);
+  if (!schema) depthSchemas.set(maxDepth, (schema = eventDepthSchema(maxDepth)));
+  return schema;
+}
+
+function withAccount(message: string, accountId: number): string {
+  return message.replaceAll(ACCOUNT_PLACEHOLDER, String(accountId));
 }
 
 function parseJson(body: RawBody): Parsed<unknown> {

@@ -23,6 +23,8 @@ export interface ApiRoute {
   access: RouteAccess;
   params?: z.ZodObject;
   query?: z.ZodObject;
+  /** Request headers the route reads (lower-case names), beyond the credentials. */
+  headers?: z.ZodObject;
   body?: z.ZodType;
   /** By status; every route also answers errors in the one error shape (errorBodySchema). */
   responses: Record<number, ApiAnswer>;
@@ -51,7 +53,11 @@ export function openApiDocument(
 ): Record<string, unknown> {
   const paths: Record<string, Record<string, unknown>> = {};
   for (const route of routes) {
-    const parameters = [...parametersOf(route.params, 'path'), ...parametersOf(route.query, 'query')];
+    const parameters = [
+      ...parametersOf(route.params, 'path'),
+      ...parametersOf(route.query, 'query'),
+      ...parametersOf(route.headers, 'header'),
+    ];
     const responses: Record<string, unknown> = {};
     for (const [status, answer] of Object.entries(route.responses)) responses[status] = responseOf(answer);
     responses.default = responseOf({
@@ -144,7 +150,7 @@ function responseOf(answer: ApiAnswer): Record<string, unknown> {
   };
 }
 
-function parametersOf(schema: z.ZodObject | undefined, location: 'path' | 'query'): unknown[] {
+function parametersOf(schema: z.ZodObject | undefined, location: 'path' | 'query' | 'header'): unknown[] {
   if (!schema) return [];
   const json = jsonSchema(schema, 'input') as { properties?: Record<string, unknown>; required?: string[] };
   return Object.entries(json.properties ?? {}).map(([name, property]) => ({

@@ -19,11 +19,12 @@ account_id=${DEMO_ACCOUNT_ID:-11}
 export DISPATCHER_API_TOKEN=${DISPATCHER_API_TOKEN:-demo-dispatcher-token}
 export PRODUCER_API_TOKEN=${PRODUCER_API_TOKEN:-demo-producer-token}
 export ALLOW_INSECURE_WEBHOOK_URLS=true # the demo receiver is http://127.0.0.1
-# The key sealing webhook secrets at rest: made once and kept, so the next demo opens what this one stored.
+# The key sealing webhook secrets at rest. The demo's is fixed and public (derived from a phrase),
+# like its tokens: every checkout's demo shares the local vowchat_webhooks database, and a key of
+# its own per checkout could not open what another stored (the dispatcher refuses to start then).
+# Never use it outside the demo: production sets SECRET_ENCRYPTION_KEYS (see README).
 if [ -z "${SECRET_ENCRYPTION_KEYS:-}" ]; then
-  [ -s "$run/demo-secret-keys" ] ||
-    (umask 077 && node -e "process.stdout.write('demo:' + require('crypto').randomBytes(32).toString('base64'))" > "$run/demo-secret-keys")
-  SECRET_ENCRYPTION_KEYS=$(cat "$run/demo-secret-keys")
+  SECRET_ENCRYPTION_KEYS=$(node -e "process.stdout.write('demo:' + require('crypto').createHash('sha256').update('vowchat-webhooks demo key, not a secret').digest('base64'))")
 fi
 export SECRET_ENCRYPTION_KEYS
 export LOG_LEVEL=${LOG_LEVEL:-info}

@@ -1,6 +1,6 @@
 // The dispatcher's configuration: read and validated once at boot into one typed object.
 import { DEFAULT_TOPICS, TOPIC_ENV_VARS, type TopicNames } from '@vowchat/events';
-import { EnvReader, type Env, type Level } from '@vowchat/platform';
+import { EnvReader, envIntList, envParsed, type Env, type Level } from '@vowchat/platform';
 import { parseSecretKeys, SECRET_KEYS_VAR, type SecretKey } from './secrets/secret-box';
 
 export interface DispatcherConfig {
@@ -108,16 +108,27 @@ export function loadDispatcherConfig(env: Env = process.env): DispatcherConfig {
       r.string(TOPIC_ENV_VARS[k], DEFAULT_TOPICS[k]),
     ]),
   ) as unknown as TopicNames;
-  const schedule = r.list('RETRY_SCHEDULE_MS', DEFAULT_RETRY_SCHEDULE_MS.map(String)).map(Number);
-  if (schedule.some((n) => !Number.isInteger(n) || n < 0))
-    r.problem('RETRY_SCHEDULE_MS must be comma-separated non-negative integers (ms)');
+  const schedule = r.read(
+    'RETRY_SCHEDULE_MS',
+    envIntList('RETRY_SCHEDULE_MS', DEFAULT_RETRY_SCHEDULE_MS),
+    DEFAULT_RETRY_SCHEDULE_MS,
+  );
   // Required, in development too: a built-in default would be a known key wherever it is forgotten.
-  const secretKeys = parseSecretKeys(env[SECRET_KEYS_VAR] ?? '');
-  if ((env[SECRET_KEYS_VAR] ?? '') === '')
-    r.problem(
-      `${SECRET_KEYS_VAR} is required: <key id>:<base64 of 32 bytes>[,…], newest first, e.g. k1:$(openssl rand -base64 32)`,
-    );
-  else secretKeys.problems.forEach((problem) => r.problem(problem));
+  const secretKeys = r.read(
+    SECRET_KEYS_VAR,
+    envParsed((raw) => {
+      if (raw === undefined || raw === '')
+        return {
+          value: [],
+          problems: [
+            `${SECRET_KEYS_VAR} is required: <key id>:<base64 of 32 bytes>[,…], newest first, e.g. k1:$(openssl rand -base64 32)`,
+          ],
+        };
+      const { keys, problems } = parseSecretKeys(raw);
+      return { value: keys, problems };
+    }),
+    [] as SecretKey[],
+  );
   const config: DispatcherConfig = {
     port: r.int('PORT', 3001, { min: 0, max: 65535 }),
     apiToken: r.string('DISPATCHER_API_TOKEN'),
@@ -138,7 +149,7 @@ export function loadDispatcherConfig(env: Env = process.env): DispatcherConfig {
       schema: r.string('DATABASE_SCHEMA', 'public'),
     },
     allowInsecureUrls: r.bool('ALLOW_INSECURE_WEBHOOK_URLS', false),
-    secretKeys: secretKeys.keys,
+    secretKeys,
     delivery: {
       timeoutMs: r.int('DELIVERY_TIMEOUT_MS', 5_000, { min: 100, max: 60_000 }),
       responseBodyCap: r.int('DELIVERY_RESPONSE_BODY_CAP', 2_048, { min: 0, max: 65_536 }),

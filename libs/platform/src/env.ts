@@ -1,7 +1,9 @@
-// Reading configuration from the environment: each reader names the variable in its error, and
-// `readConfig` gathers every problem so a bad boot reports them all at once.
+// Reading configuration from the environment: every variable through a zod schema that names it in
+// its error (env-schema.ts), and every problem gathered so a bad boot reports them all at once.
 
-import { LEVELS, type Level } from './logger';
+import type { z } from 'zod';
+import { envBool, envInt, envLevel, envList, envString } from './env-schema';
+import type { Level } from './logger';
 
 export class ConfigError extends Error {
   constructor(readonly problems: string[]) {
@@ -12,57 +14,44 @@ export class ConfigError extends Error {
 
 export type Env = Record<string, string | undefined>;
 
-/** Collects problems while reading; `done()` throws one ConfigError naming all of them. */
+/**
+ * Reads an app's variables, each through its zod schema (env-schema.ts), and collects the
+ * problems; `done()` throws one ConfigError naming all of them. A variable that fails reads as its
+ * default meanwhile, so the caller's cross-field checks still run on typed values.
+ */
 export class EnvReader {
   private readonly problems: string[] = [];
 
   constructor(private readonly env: Env) {}
 
-  string(name: string, fallback?: string): string {
-    const value = this.env[name];
-    if (value !== undefined && value !== '') return value;
-    if (fallback !== undefined) return fallback;
-    this.problems.push(`${name} is required`);
-    return '';
-  }
-
-  int(name: string, fallback: number, { min = 0, max = Number.MAX_SAFE_INTEGER } = {}): number {
-    const raw = this.env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const value = Number(raw);
-    if (!Number.isInteger(value) || value < min || value > max) {
-      this.problems.push(`${name} must be an integer from ${min} to ${max}, got "${raw}"`);
-      return fallback;
-    }
-    return value;
-  }
-
-  bool(name: string, fallback: boolean): boolean {
-    const raw = this.env[name];
-    if (raw === undefined || raw === '') return fallback;
-    if (['1', 'true', 'yes'].includes(raw.toLowerCase())) return true;
-    if (['0', 'false', 'no'].includes(raw.toLowerCase())) return false;
-    this.problems.push(`${name} must be true or false, got "${raw}"`);
+  /** One variable through its schema. */
+  read<T>(name: string, schema: z.ZodType<T, string | undefined>, fallback: T): T {
+    const parsed = schema.safeParse(this.env[name]);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) this.problems.push(issue.message);
     return fallback;
   }
 
+  string(name: string, fallback?: string): string {
+    return this.read(name, envString(name, fallback), fallback ?? '');
+  }
+
+  int(name: string, fallback: number, bounds: { min?: number; max?: number } = {}): number {
+    return this.read(name, envInt(name, fallback, bounds), fallback);
+  }
+
+  bool(name: string, fallback: boolean): boolean {
+    return this.read(name, envBool(name, fallback), fallback);
+  }
+
   list(name: string, fallback: string[]): string[] {
-    const raw = this.env[name];
-    if (raw === undefined || raw === '') return fallback;
-    const items = raw
-      .split(',')
-      .map((s) => s.trim())
-      .filter(Boolean);
-    if (items.length === 0) this.problems.push(`${name} must be a comma-separated list, got "${raw}"`);
-    return items;
+    // A list that is given but holds nothing reads as empty, as before (the caller decides).
+    return this.read(name, envList(name, fallback), []);
   }
 
   /** LOG_LEVEL (or another variable) as one of the logger's levels. */
   level(name: string, fallback: Level): Level {
-    const value = this.string(name, fallback);
-    if ((LEVELS as readonly string[]).includes(value)) return value as Level;
-    this.problems.push(`${name} must be debug, info, warn or error, got "${value}"`);
-    return fallback;
+    return this.read(name, envLevel(name, fallback), fallback);
   }
 
   /** Records a problem found by the caller's own cross-field checks. */

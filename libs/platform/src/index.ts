@@ -9,3 +9,4 @@ export * from './sampled-log';
 export * from './health-answer';
 export * from './token-bucket';
 export * from './http';
+export * from './env-schema';

@@ -51,8 +51,8 @@ function summedBuckets(column: string, buckets: number): string {
   return `ARRAY[${parts.join(', ')}]::float8[]`;
 }
 
-// The columns that add up, summed over whatever rows the query groups.
-const TOTALS = `
+/** The rollup columns that add up, summed over whatever rows the query groups (`TotalsRow`). */
+export const TOTALS = `
   coalesce(sum(attempts), 0)::float8 AS attempts,
   coalesce(sum(delivered), 0)::float8 AS delivered,
   coalesce(sum(failed), 0)::float8 AS failed,
@@ -76,7 +76,8 @@ const TOTALS = `
   max(last_success_at) AS last_success_at,
   max(last_failure_at) AS last_failure_at`;
 
-interface TotalsRow {
+/** A row of `TOTALS`. */
+export interface TotalsRow {
   attempts: number;
   delivered: number;
   failed: number;
@@ -101,7 +102,8 @@ interface TotalsRow {
   last_failure_at: Date | null;
 }
 
-function totalsOf(r: TotalsRow): HealthTotals {
+/** A `TOTALS` row as the health figures' totals. */
+export function totalsOf(r: TotalsRow): HealthTotals {
   return {
     attempts: r.attempts,
     delivered: r.delivered,

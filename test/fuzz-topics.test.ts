@@ -4,7 +4,6 @@
 // dead-lettered exactly once, with the decoder's own reason; every valid event reaches its
 // webhook; the consumer lag returns to zero; RSS stays within budget. FUZZ_RUNS sets the record
 // count (`npm run fuzz` runs thousands; `npm test` a few hundred).
-import { readFileSync } from 'node:fs';
 import fc from 'fast-check';
 import type { Admin, IHeaders, Kafka, Producer } from 'kafkajs';
 import {
@@ -26,6 +25,7 @@ import {
   nastyString,
   nearValidEventText,
 } from './support/event-arbitraries';
+import { rssMb } from './support/process-stats';
 import { freePort } from './support/names';
 import { startReceiver, type Receiver } from './support/receiver';
 import {
@@ -88,10 +88,6 @@ function arbitraryRecord(events: readonly VowChatEvent[]): fc.Arbitrary<FuzzReco
       }),
     },
   );
-}
-
-function rssMb(pid: number): number {
-  return Number(/VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1] ?? 0) / 1024;
 }
 
 describe('fuzz: arbitrary records on the event topics', () => {

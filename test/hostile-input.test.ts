@@ -16,6 +16,7 @@ import {
   type EventPublisher,
   type EventType,
 } from '@vowchat/events';
+import { rssMb } from './support/process-stats';
 import { freePort, uniqueName } from './support/names';
 import { startReceiver, type Receiver } from './support/receiver';
 import {
@@ -144,11 +145,6 @@ async function produceAll(producer: Producer, records: Produced[]): Promise<void
     bytes += size;
   }
   await flush();
-}
-
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)?.[1] ?? 0) / 1024;
 }
 
 async function lagOf(admin: Admin, groupId: string, topics: string[]): Promise<number> {

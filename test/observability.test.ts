@@ -15,7 +15,7 @@ import {
   type RunningSystem,
   type SystemNames,
 } from './support/system';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
+import { startPostgresProxy, type TcpProxy } from './support/tcp-proxy';
 import { waitFor } from './support/wait-for';
 
 async function scrape(baseUrl: string) {
@@ -164,13 +164,10 @@ describe('dispatcher readiness when Postgres becomes unreachable', () => {
   let dispatcher: Dispatcher;
 
   beforeAll(async () => {
-    const target = new URL(DATABASE_URL);
-    proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
-    const proxied = new URL(DATABASE_URL);
-    proxied.hostname = '127.0.0.1';
-    proxied.port = String(proxy.port);
+    let proxiedUrl: string;
+    ({ proxy, url: proxiedUrl } = await startPostgresProxy(DATABASE_URL));
     names = newSystemNames();
-    dispatcher = await startDispatcher(dispatcherEnv(names, { DATABASE_URL: proxied.toString() }));
+    dispatcher = await startDispatcher(dispatcherEnv(names, { DATABASE_URL: proxiedUrl }));
   });
 
   afterAll(async () => {

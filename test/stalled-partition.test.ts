@@ -14,7 +14,7 @@ import {
   type Dispatcher,
   type SystemNames,
 } from './support/system';
-import { startTcpProxy, type TcpProxy } from './support/tcp-proxy';
+import { startPostgresProxy, type TcpProxy } from './support/tcp-proxy';
 import { waitFor } from './support/wait-for';
 import type { EventPublisher } from '@vowchat/events';
 
@@ -31,16 +31,13 @@ describe('readiness and a partition that cannot make progress', () => {
   let publisher: EventPublisher;
 
   beforeAll(async () => {
-    const target = new URL(DATABASE_URL);
-    proxy = await startTcpProxy(target.hostname, Number(target.port || 5432));
-    const proxied = new URL(DATABASE_URL);
-    proxied.hostname = '127.0.0.1';
-    proxied.port = String(proxy.port);
+    let proxiedUrl: string;
+    ({ proxy, url: proxiedUrl } = await startPostgresProxy(DATABASE_URL));
     names = newSystemNames();
     receiver = await startReceiver();
     ({ publisher } = await connectPublisher(names));
     dispatcher = await startDispatcher(
-      dispatcherEnv(names, { DATABASE_URL: proxied.toString(), DELIVERY_STALL_THRESHOLD_MS: '1500' }),
+      dispatcherEnv(names, { DATABASE_URL: proxiedUrl, DELIVERY_STALL_THRESHOLD_MS: '1500' }),
     );
   });
 

@@ -190,7 +190,12 @@ describe('hostile input never stalls the stream', () => {
   });
 
   it('dead-letters every hostile record once, delivers every valid event, drains, and stays within budget', async () => {
-    const env = dispatcherEnv(names, { LOG_LEVEL: 'info', RETRY_SCHEDULE_MS: '200,400' });
+    // The in-flight byte budget a deployment would set for a 300 MB process (the default is 64 MiB).
+    const env = dispatcherEnv(names, {
+      LOG_LEVEL: 'info',
+      RETRY_SCHEDULE_MS: '200,400',
+      DELIVERY_BUFFER_BYTES: String(32 * 1024 * 1024),
+    });
     const port = await freePort();
     dispatcher = await spawnDispatcher(env, port, { logFile });
     const types: EventType[] = ['message_created', 'conversation_created', 'conversation_typing_on'];

@@ -6,7 +6,13 @@
 // all revoked tokens, repairing a revoke whose publish was lost.
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
-import { issueToken, type CredentialChange, type JsonLogger, type TokenScope } from '@vowchat/platform';
+import {
+  CredentialsFollower,
+  issueToken,
+  type CredentialChange,
+  type JsonLogger,
+  type TokenScope,
+} from '@vowchat/platform';
 import { CLOCK, LOGGER, type Clock } from '../tokens';
 import type { ApiToken } from './api-token';
 import { ApiTokensRepository } from './api-tokens.repository';
@@ -38,6 +44,7 @@ export class CredentialsService implements OnApplicationBootstrap {
   constructor(
     private readonly repository: ApiTokensRepository,
     private readonly publisher: CredentialChangesPublisher,
+    private readonly follower: CredentialsFollower,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) logger: JsonLogger,
   ) {
@@ -73,8 +80,9 @@ export class CredentialsService implements OnApplicationBootstrap {
       token_sha256: sha256,
       created_at: metadata.createdAt.toISOString(),
     };
+    const issued: CredentialChange = { kind: 'issued', record };
     try {
-      await this.publisher.publish({ kind: 'issued', record });
+      await this.publisher.publish(issued);
     } catch (error) {
       throw new CredentialChangeNotPublishedError('no token was issued', this.publisher.topic, error);
     }
@@ -90,6 +98,7 @@ export class CredentialsService implements OnApplicationBootstrap {
       );
       throw error;
     }
+    this.follower.applyPublished(issued);
     this.log.info('API token issued', { token_id: metadata.id, scope, account_id: accountId });
     return { token, metadata };
   }
@@ -102,8 +111,9 @@ export class CredentialsService implements OnApplicationBootstrap {
   async revoke(id: string): Promise<ApiToken> {
     const revoked = await this.repository.revoke(id, this.clock.now());
     if (revoked === null) throw new TokenNotFoundError(id);
+    const change: CredentialChange = { kind: 'revoked', id };
     try {
-      await this.publisher.publish({ kind: 'revoked', id });
+      await this.publisher.publish(change);
     } catch (error) {
       throw new CredentialChangeNotPublishedError(
         `token ${id} is marked revoked`,
@@ -111,6 +121,7 @@ export class CredentialsService implements OnApplicationBootstrap {
         error,
       );
     }
+    this.follower.applyPublished(change);
     this.log.info('API token revoked', { token_id: id, scope: revoked.scope, account_id: revoked.accountId });
     return revoked;
   }

@@ -48,4 +48,13 @@ describe('CredentialSet', () => {
     set.apply({ kind: 'revoked', id: 'a' });
     expect(set.resolve(a.token)).toBeUndefined();
   });
+
+  it('keeps a revocation final when the issued record arrives after it (a revoke applied locally first)', () => {
+    const set = new CredentialSet();
+    const a = issued('a', 'account', 42);
+    set.apply({ kind: 'revoked', id: 'a' });
+    set.apply(a.change);
+    expect(set.resolve(a.token)).toBeUndefined();
+    expect(set.size).toBe(0);
+  });
 });

@@ -12,6 +12,9 @@ interface Entry {
 export class CredentialSet {
   private readonly byId = new Map<string, Entry>();
   private readonly idByHash = new Map<string, string>();
+  // Ids are never reissued, so a revocation is final: an instance that applied its own revocation
+  // before reading the token's earlier 'issued' record from the topic must not take it back.
+  private readonly revoked = new Set<string>();
 
   get size(): number {
     return this.byId.size;
@@ -24,7 +27,11 @@ export class CredentialSet {
       this.byId.delete(id);
       this.idByHash.delete(previous.sha256);
     }
-    if (change.kind === 'revoked') return;
+    if (change.kind === 'revoked') {
+      this.revoked.add(id);
+      return;
+    }
+    if (this.revoked.has(id)) return;
     const { record } = change;
     const principal: Entry['principal'] =
       record.scope === 'account'

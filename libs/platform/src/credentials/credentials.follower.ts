@@ -6,7 +6,7 @@ import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
 import { ensureTopics } from '../kafka-client';
 import type { JsonLogger } from '../logger';
-import { decodeCredentialChange } from './credential-record';
+import { decodeCredentialChange, type CredentialChange } from './credential-record';
 import { CredentialSet } from './credential-set';
 import type { Principal } from './principal';
 
@@ -60,6 +60,14 @@ export class CredentialsFollower implements CredentialResolver {
   resolve(token: string): Principal | undefined | 'unavailable' {
     if (this.state !== 'following') return 'unavailable';
     return this.set.resolve(token);
+  }
+
+  /**
+   * A change this instance has just published: applied now, so the instance that revoked a token
+   * refuses it from the revoke's answer on, not only once its own follower reads the record back.
+   */
+  applyPublished(change: CredentialChange): void {
+    this.set.apply(change);
   }
 
   /** Creates the topic if missing, then follows it; resolves once it has read to the end (or the timeout). */

@@ -1,8 +1,10 @@
 // Rebuilds the Postgres projection of the delivery topic from the topic itself:
-//   node dist/apps/dispatcher/src/outcomes/rebuild-projection.js
+//   node dist/apps/dispatcher/src/outcomes/rebuild-projection.js [--allow-partial]
 // (configuration from the dispatcher's environment). Empties delivery_attempts, deliveries,
 // webhook_state_events, delivery_deferrals and the health rollups, then replays the topic from its
 // beginning up to the end offsets read at start, through the same projector the dispatcher runs.
+// Refuses, emptying nothing, when retention has already deleted the topic's oldest records, unless
+// --allow-partial (rebuild-retention.ts).
 // Safe while dispatchers run: their live projector keeps writing newer records, and every write is
 // idempotent and latest-wins.
 //
@@ -20,6 +22,7 @@ import { TOPIC_ENV_VARS } from '@vowchat/events';
 import { deleteConsumerGroup, runOperatorCommand } from '../cli/operator-command';
 import { bucketStart, rollupHorizon, ROLLUP_TABLES } from '../health/rollup-rows';
 import { DEFAULT_RAW_RETENTION_MS, OutcomeProjector, type BatchProjected } from './outcome-projector';
+import { HistoryDeletedError, parseRebuildArgs, truncatedPartitions } from './rebuild-retention';
 
 export interface RebuildDeps {
   kafka: Kafka;
@@ -35,6 +38,8 @@ export interface RebuildDeps {
   progressEveryMs?: number;
   /** HEALTH_RAW_RETENTION_DAYS in ms (default 7 days): where the rollups' rebuild starts. */
   rawRetentionMs?: number;
+  /** Rebuild from what the topic holds even when its oldest records are deleted (default: refuse). */
+  allowPartial?: boolean;
 }
 
 export interface RebuildSummary {
@@ -47,11 +52,21 @@ export interface RebuildSummary {
   durationMs: number;
 }
 
-/** Empties the projection and replays the delivery topic into it; resolves once caught up. */
+/**
+ * Empties the projection and replays the delivery topic into it; resolves once caught up. Rejects
+ * with HistoryDeletedError, before emptying anything, when the topic's oldest records are gone and
+ * `allowPartial` is not set.
+ */
 export async function rebuildProjection(deps: RebuildDeps): Promise<RebuildSummary> {
   const { kafka, dataSource, topic, log, print } = deps;
   const started = Date.now();
   const ends = await endOffsets(kafka, topic);
+  const truncated = truncatedPartitions([...ends].map(([partition, p]) => ({ partition, ...p })));
+  if (truncated.length > 0) {
+    if (!deps.allowPartial) throw new HistoryDeletedError(topic, truncated);
+    const from = truncated.map((p) => `partition ${p.partition} from offset ${p.low}`).join(', ');
+    print(`rebuild-projection: ${PARTIAL_NOTE} (${from})`);
+  }
   const total = [...ends.values()].reduce((sum, p) => sum + Number(p.high - p.low), 0);
   print(
     `rebuild-projection: ${total} records on ${topic} (${ends.size} partitions); emptying the projection`,
@@ -145,6 +160,9 @@ export function rebuildHorizon(now: Date, rawRetentionMs: number): Date {
   return hour.getTime() === horizon.getTime() ? hour : new Date(hour.getTime() + 3_600_000);
 }
 
+const PARTIAL_NOTE =
+  'the oldest records are deleted; rebuilding from what remains (--allow-partial), without their history';
+
 function progressLine(done: number, total: number): string {
   const percent = total === 0 ? 100 : Math.floor((done / total) * 100);
   return `rebuild-projection: ${done}/${total} records (${percent}%)`;
@@ -159,6 +177,7 @@ if (require.main === module) {
     'rebuild-projection',
     ({ config, log, dataSource }) =>
       rebuildProjection({
+        ...parseRebuildArgs(process.argv.slice(2)),
         kafka: createKafka(`${config.kafka.clientId}-rebuild`, config.kafka.brokers, log),
         dataSource,
         topic: config.topics.deliveries,

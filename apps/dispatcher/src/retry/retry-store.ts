@@ -83,6 +83,35 @@ export class RetryStore {
     }));
   }
 
+  /**
+   * Extends to `until`, in one statement, the leases still held on `leases` (a delivery id and the
+   * attempt that was leased): the row still has that attempt and its lease has not lapsed at `now`.
+   * A row completed, rescheduled (its lease cleared) or lapsed is left alone, so a renewal never
+   * takes a row back from another poller. Returns the delivery ids extended.
+   */
+  async renewLeases(
+    leases: readonly { deliveryId: string; attempt: number }[],
+    now: Date,
+    until: Date,
+  ): Promise<string[]> {
+    if (leases.length === 0) return [];
+    // SKIP LOCKED: a row locked now is having its outcome written (this lease ends anyway) or is
+    // being leased after a lapse; waiting on it instead could deadlock with a write batch that
+    // locks the same rows in another order. A skipped row is tried again at the next renewal.
+    const rows = await this.db.query<[{ delivery_id: string }[], number]>(
+      `WITH held AS (
+         SELECT s.delivery_id FROM scheduled_retries s
+           JOIN unnest($1::uuid[], $2::int[]) AS h(id, attempt) ON s.delivery_id = h.id AND s.attempt = h.attempt
+          WHERE s.leased_until > $3
+          FOR UPDATE OF s SKIP LOCKED)
+       UPDATE scheduled_retries s SET leased_until = $4 FROM held
+        WHERE s.delivery_id = held.delivery_id
+        RETURNING s.delivery_id`,
+      [leases.map((l) => l.deliveryId), leases.map((l) => l.attempt), now, until],
+    );
+    return rows[0].map((r) => r.delivery_id);
+  }
+
   /** Rows waiting, for gauges and tests. */
   async count(): Promise<number> {
     const [{ n }] = await this.db.query<{ n: number }[]>(`SELECT count(*)::int AS n FROM scheduled_retries`);

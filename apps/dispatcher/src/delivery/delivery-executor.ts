@@ -1,6 +1,8 @@
 // Makes one attempt of one delivery and makes its outcome durable: the attempt record on the
-// delivery topic, and the next attempt (if any) in the retry store. The promise resolves only once
-// both are written, which is what lets the consumer commit past the record.
+// delivery topic, and the next attempt (if any) in the retry store. `attempt` resolves as soon as
+// the request is done (or the breaker deferred the job), so the endpoint's lane slot is not held
+// while Postgres or Kafka is away; the `durable` it hands back resolves once every write is
+// acknowledged, which is what lets the consumer commit past the record (docs/decisions/0020-lane-slots.md).
 import { newEventId, signRequest, type AttemptOutcome, type AttemptRecord } from '@vowchat/events';
 import type { JsonLogger, SampledLog } from '@vowchat/platform';
 import { BreakerOpenError, type EndpointBreakers } from '../circuit/endpoint-breakers';
@@ -12,7 +14,7 @@ import { countAttempt, type AttemptMetrics } from '../metrics/attempt-metrics';
 import type { DispatcherMetrics } from '../metrics/dispatcher-metrics';
 import type { Clock } from '../tokens';
 import { deferralRecord, type DeliveryJob } from './delivery-job';
-import { writeDurably } from './until-durable';
+import { writeEachDurably } from './until-durable';
 import { classifyResult, failureClassOf, type Verdict } from './response-classifier';
 import type { SendRequest, SendResult } from './webhook-sender';
 
@@ -43,19 +45,26 @@ class CountedFailure extends Error {
   }
 }
 
+/** An attempt that is over: `durable` resolves (never rejects) once its outcome is written. */
+export interface Attempted {
+  durable: Promise<void>;
+}
+
+const NOTHING_TO_WRITE: Attempted = { durable: Promise.resolve() };
+
 export class DeliveryExecutor {
   constructor(private readonly deps: DeliveryExecutorDeps) {}
 
-  /** Attempts `job` and resolves once its outcome is durable. Never rejects. */
-  async execute(job: DeliveryJob): Promise<void> {
+  /** Attempts `job`; resolves once the request is over, with the write of its outcome under way. Never rejects. */
+  async attempt(job: DeliveryJob): Promise<Attempted> {
     const { deps } = this;
     const target = deps.registry.get(job.webhookId);
     if (!target) {
       // Deleted or disabled since the job was created: nothing to deliver, nothing to keep.
       deps.metrics.skipped.inc({ reason: 'webhook_gone' });
       if (job.source === 'retry')
-        await this.durably(job, () => deps.retries.complete(job.deliveryId, job.attempt));
-      return;
+        return { durable: this.durably(job, () => deps.retries.complete(job.deliveryId, job.attempt)) };
+      return NOTHING_TO_WRITE;
     }
     const startedAt = deps.clock.now();
     let result: SendResult;
@@ -72,10 +81,13 @@ export class DeliveryExecutor {
         // The deferral goes on the delivery topic too (health rollups count it); built once, so a
         // rewrite keeps its id and is counted once.
         const deferral = deferralRecord(job, 'breaker_open', deps.clock.now());
-        await this.durably(job, async () => {
-          await Promise.all([deps.retries.schedule(job, dueAt), deps.recorder.record(deferral)]);
-        });
-        return;
+        return {
+          durable: this.durably(
+            job,
+            () => deps.retries.schedule(job, dueAt),
+            () => deps.recorder.record(deferral),
+          ),
+        };
       }
       if (!(error instanceof CountedFailure)) {
         // A bug of ours: not retried (it would fail the same way), but the payload is kept with the
@@ -91,7 +103,7 @@ export class DeliveryExecutor {
         ({ result, verdict } = error);
       }
     }
-    await this.settle(job, target, startedAt, result, verdict);
+    return { durable: this.settle(job, target, startedAt, result, verdict) };
   }
 
   private async send(
@@ -116,7 +128,8 @@ export class DeliveryExecutor {
     return { result, verdict };
   }
 
-  private async settle(
+  /** Counts the attempt at once and returns the write of its outcome (and of what follows from it). */
+  private settle(
     job: DeliveryJob,
     target: WebhookTarget,
     startedAt: Date,
@@ -181,25 +194,23 @@ export class DeliveryExecutor {
       startedAt,
       finishedAt,
     });
-    await this.durably(job, async () => {
-      const writes: Promise<void>[] = [deps.recorder.record(record)];
-      if (nextAttemptAt)
-        writes.push(
-          deps.retries.schedule({ ...job, attempt: job.attempt + 1, source: 'retry' }, nextAttemptAt),
-        );
-      else if (job.source === 'retry') writes.push(deps.retries.complete(job.deliveryId, job.attempt));
-      await Promise.all(writes);
-    });
-    if (verdict.kind === 'gone') {
-      await this.durably(job, () =>
+    const writes = [() => deps.recorder.record(record)];
+    if (nextAttemptAt) {
+      const at = nextAttemptAt;
+      writes.push(() => deps.retries.schedule({ ...job, attempt: job.attempt + 1, source: 'retry' }, at));
+    } else if (job.source === 'retry') writes.push(() => deps.retries.complete(job.deliveryId, job.attempt));
+    const written = this.durably(job, ...writes);
+    if (verdict.kind !== 'gone') return written;
+    return written.then(() =>
+      this.durably(job, () =>
         deps.disableGone(target.id, `endpoint answered 410 Gone (delivery ${job.deliveryId})`),
-      );
-    }
+      ),
+    );
   }
 
-  /** Makes a write durable (retried while it can succeed; a refused write is logged, not retried). */
-  private async durably(job: DeliveryJob, write: () => Promise<void>): Promise<void> {
-    await writeDurably(write, {
+  /** Makes writes durable, each retried on its own while it can succeed; a refused write is logged, not retried. */
+  private async durably(job: DeliveryJob, ...writes: (() => Promise<void>)[]): Promise<void> {
+    await writeEachDurably(writes, {
       log: this.deps.durableLog,
       what: 'delivery_outcome',
       fields: { delivery_id: job.deliveryId, webhook_id: job.webhookId },

@@ -2,6 +2,8 @@
 // webhooks subscribed to its type in the in-memory registry (no database query per event), and
 // queue one job per webhook on that endpoint's lane. `done` fires when every job is durable.
 // A lane waits for its endpoint's rate limit; a job that finds it full is deferred to the retry store.
+// A job leaves its lane when its request is over; the write of its outcome goes on outside the lane
+// (still holding the job, and counted in `pendingDurable`), so a lane never waits on Postgres.
 import { decodeEventRecord, type EventType } from '@vowchat/events';
 import type { SampledLog } from '@vowchat/platform';
 import type { RecordSink, TakenRecord } from '../consumer/event-stream.server';
@@ -15,7 +17,7 @@ import { deferralRecord, deliveryIdOf, publishedAtOf, type DeliveryJob } from '.
 import type { DeliveryExecutor } from './delivery-executor';
 import { EndpointQueues } from './endpoint-queues';
 import type { EndpointRateLimits } from './throttle/endpoint-rate-limits';
-import { writeDurably } from './until-durable';
+import { writeDurably, writeEachDurably } from './until-durable';
 
 /** The longest a job waits in its lane for the endpoint's rate limit; beyond it, it waits in the retry store. */
 export const RATE_LIMIT_LANE_WAIT_MS = 5_000;
@@ -27,7 +29,7 @@ export interface QueuedJob {
 
 export interface DeliveryPipelineDeps {
   registry: { matching(accountId: number, type: EventType, now: Date): WebhookTarget[] };
-  executor: Pick<DeliveryExecutor, 'execute'>;
+  executor: Pick<DeliveryExecutor, 'attempt'>;
   deadLetters: Pick<DeadLetters, 'send'>;
   retries: Pick<RetryStore, 'schedule'>;
   /** Where deferrals are recorded (the delivery topic). */
@@ -46,6 +48,9 @@ export interface DeliveryPipelineDeps {
 
 export class DeliveryPipeline implements RecordSink {
   readonly queues: EndpointQueues<QueuedJob>;
+  private pendingJobs = 0;
+  private pendingBytes = 0;
+  private durableWaiters: (() => void)[] = [];
 
   constructor(private readonly deps: DeliveryPipelineDeps) {
     this.queues = new EndpointQueues<QueuedJob>({
@@ -55,11 +60,30 @@ export class DeliveryPipeline implements RecordSink {
       sizeOf: ({ job }) => job.body.length,
       admit: deps.rateLimits && ((webhookId) => deps.rateLimits!.take(webhookId)),
       onThrottled: (jobs) => deps.metrics.rateLimited.inc(jobs),
-      run: async ({ job, durable }) => {
-        await deps.executor.execute(job);
-        durable();
+      run: async (queued) => {
+        const { durable } = await deps.executor.attempt(queued.job);
+        this.untilDurable(queued, durable);
       },
     });
+  }
+
+  /** Jobs out of their lanes whose outcome is not yet durable (they still hold their bodies). */
+  get pendingDurable(): number {
+    return this.pendingJobs;
+  }
+
+  /** Body bytes of the jobs in `pendingDurable` (same measure as `queues.waitingBytes`). */
+  get pendingDurableBytes(): number {
+    return this.pendingBytes;
+  }
+
+  /** Resolves when no job is waiting, running, or waiting for its outcome to be durable. */
+  async idle(): Promise<void> {
+    for (;;) {
+      await this.queues.idle();
+      if (this.pendingJobs === 0) return;
+      await new Promise<void>((resolve) => this.durableWaiters.push(resolve));
+    }
   }
 
   accept(record: TakenRecord, done: () => void): void {
@@ -131,15 +155,30 @@ export class DeliveryPipeline implements RecordSink {
         : settings.overflowDelayMs;
     const dueAt = new Date(now.getTime() + delayMs);
     const deferral = deferralRecord(job, reason, now);
-    void writeDurably(
-      async () => {
-        await Promise.all([
-          this.deps.retries.schedule({ ...job, source: 'retry' }, dueAt),
-          this.deps.recorder.record(deferral),
-        ]);
-      },
+    const written = writeEachDurably(
+      [
+        () => this.deps.retries.schedule({ ...job, source: 'retry' }, dueAt),
+        () => this.deps.recorder.record(deferral),
+      ],
       { log: this.deps.log, what: 'deferral', fields: { delivery_id: job.deliveryId } },
-    ).then(durable);
+    );
+    this.untilDurable({ job, durable }, written);
+  }
+
+  /**
+   * Holds `job` (counted) until `written` settles, then reports it durable. Counted from the moment its
+   * lane lets go of it, so the retry poller's room never misses a job held in memory.
+   */
+  private untilDurable({ job, durable }: QueuedJob, written: Promise<unknown>): void {
+    const bytes = job.body.length;
+    this.pendingJobs++;
+    this.pendingBytes += bytes;
+    void written.then(() => {
+      this.pendingJobs--;
+      this.pendingBytes -= bytes;
+      durable();
+      if (this.pendingJobs === 0) this.durableWaiters.splice(0).forEach((wake) => wake());
+    });
   }
 
   /** Dead-letters a record; counted once written. A letter refused even bare is logged, and the stream goes on. */

@@ -214,8 +214,9 @@ const providers: Provider[] = [
       new RetryPoller({
         store: retries,
         submit: (job, durable) => pipeline.submit(job, durable),
-        queued: () => pipeline.queues.waiting,
-        queuedBytes: () => pipeline.queues.waitingBytes,
+        // Jobs out of their lanes still hold their bodies until their outcome is durable.
+        queued: () => pipeline.queues.waiting + pipeline.pendingDurable,
+        queuedBytes: () => pipeline.queues.waitingBytes + pipeline.pendingDurableBytes,
         clock,
         log,
         settings: {
@@ -309,10 +310,11 @@ export class DeliveryRuntime implements OnApplicationBootstrap, OnModuleDestroy 
     this.stopped = true;
     await this.server.close();
     await this.poller.stop();
-    // Let attempts in flight finish and become durable, but not for ever (a hanging endpoint).
+    // Let attempts in flight finish and their outcomes become durable (they are written outside the
+    // lanes), but not for ever (a hanging endpoint, a store away).
     let giveUp: NodeJS.Timeout | undefined;
     await Promise.race([
-      this.pipeline.queues.idle(),
+      this.pipeline.idle(),
       new Promise((resolve) => (giveUp = setTimeout(resolve, 10_000))),
     ]);
     clearTimeout(giveUp);

@@ -1,5 +1,5 @@
 import { JsonLogger, SampledLog } from '@vowchat/platform';
-import { isRetriable, untilDurable, writeDurably } from './until-durable';
+import { isRetriable, untilDurable, writeDurably, writeEachDurably } from './until-durable';
 
 class Refused extends Error {
   readonly retriable = false;
@@ -67,5 +67,40 @@ describe('writeDurably', () => {
     };
     await expect(writeDurably(refused, { log: quietLog(), what: 'test' })).resolves.toBe(false);
     await expect(writeDurably(async () => undefined, { log: quietLog(), what: 'test' })).resolves.toBe(true);
+  });
+});
+
+describe('writeEachDurably', () => {
+  it('retries each write on its own: one written is not written again while another fails', async () => {
+    let topicWrites = 0;
+    let storeWrites = 0;
+    const written = await writeEachDurably(
+      [
+        async () => void topicWrites++,
+        async () => {
+          if (++storeWrites < 3) throw new Error('Postgres away');
+        },
+      ],
+      { log: quietLog(), what: 'test', sleep: async () => undefined },
+    );
+    expect(written).toBe(true);
+    expect({ topicWrites, storeWrites }).toEqual({ topicWrites: 1, storeWrites: 3 });
+  });
+
+  it('reports false when one write is refused, once the others are durable', async () => {
+    let other = 0;
+    const written = await writeEachDurably(
+      [
+        async () => {
+          throw new Refused('record too large');
+        },
+        async () => {
+          if (++other < 2) throw new Error('away');
+        },
+      ],
+      { log: quietLog(), what: 'test', sleep: async () => undefined },
+    );
+    expect(written).toBe(false);
+    expect(other).toBe(2);
   });
 });

@@ -67,3 +67,16 @@ export async function writeDurably(
     return false;
   }
 }
+
+/**
+ * `writeDurably` for independent writes of one outcome (a record and a retry row): each is retried on
+ * its own, so the one already written is not written again while the other waits (a Postgres outage
+ * would otherwise resend the record to Kafka on every retry). True when every write is durable.
+ */
+export async function writeEachDurably(
+  writes: readonly (() => Promise<void>)[],
+  options: UntilDurableOptions,
+): Promise<boolean> {
+  const written = await Promise.all(writes.map((write) => writeDurably(write, options)));
+  return written.every(Boolean);
+}

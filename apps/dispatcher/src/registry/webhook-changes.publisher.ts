@@ -1,7 +1,12 @@
 // Publishes webhook changes to the compacted webhooks topic, from which every instance's registry
 // follows them, and enable/disable facts to the delivery topic. Acknowledged by all in-sync replicas before a change counts as published.
 // Change records carry the webhook's secrets sealed (webhook-secrets.ts), never in plaintext.
-import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import {
+  Inject,
+  Injectable,
+  type BeforeApplicationShutdown,
+  type OnApplicationBootstrap,
+} from '@nestjs/common';
 import { Partitioners, type Kafka, type Producer } from 'kafkajs';
 import type { DispatcherConfig } from '../config';
 import { DISPATCHER_CONFIG, KAFKA, SECRET_BOX } from '../tokens';
@@ -11,7 +16,7 @@ import { encodeWebhookChange, type WebhookChange } from './webhook-change';
 import { sealChange } from './webhook-secrets';
 
 @Injectable()
-export class WebhookChangePublisher implements OnApplicationBootstrap, OnModuleDestroy {
+export class WebhookChangePublisher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly producer: Producer;
   private connected?: Promise<void>;
 
@@ -34,13 +39,14 @@ export class WebhookChangePublisher implements OnApplicationBootstrap, OnModuleD
 
   /** Publishes changes (plaintext secrets in memory) with their secrets sealed under the newest key. */
   async publish(...changes: WebhookChange[]): Promise<void> {
-    if (changes.length === 0) return;
+    await this.publishRecords(changes.map((change) => encodeWebhookChange(sealChange(change, this.box))));
+  }
+
+  /** Publishes change records already encoded, secrets sealed (the outbox's), in the order given. */
+  async publishRecords(records: { key: string; value: string }[]): Promise<void> {
+    if (records.length === 0) return;
     await this.connect();
-    await this.producer.send({
-      topic: this.config.topics.webhooks,
-      acks: -1,
-      messages: changes.map((change) => encodeWebhookChange(sealChange(change, this.box))),
-    });
+    await this.producer.send({ topic: this.config.topics.webhooks, acks: -1, messages: records });
   }
 
   /**
@@ -61,7 +67,8 @@ export class WebhookChangePublisher implements OnApplicationBootstrap, OnModuleD
     });
   }
 
-  async onModuleDestroy(): Promise<void> {
+  // After every onModuleDestroy: the outbox relay (same module) finishes its publish before this closes.
+  async beforeApplicationShutdown(): Promise<void> {
     if (this.connected) await this.producer.disconnect();
   }
 

@@ -8,6 +8,7 @@ import { AddWebhookRateLimit1796034000000 } from './1796034000000-add-webhook-ra
 import { CreateApiTokens1796034300000 } from './1796034300000-create-api-tokens';
 import { AddRollupInternalErrors1796034400000 } from './1796034400000-add-rollup-internal-errors';
 import { AddRoutedAt1796034600000 } from './1796034600000-add-routed-at';
+import { CreateWebhookOutbox1796034700000 } from './1796034700000-create-webhook-outbox';
 
 export const MIGRATIONS: (new () => object)[] = [
   CreateWebhooks1732400000000,
@@ -19,4 +20,5 @@ export const MIGRATIONS: (new () => object)[] = [
   CreateApiTokens1796034300000,
   AddRollupInternalErrors1796034400000,
   AddRoutedAt1796034600000,
+  CreateWebhookOutbox1796034700000,
 ];

@@ -1,0 +1,87 @@
+// Publishes the webhook changes left in the outbox (webhook-outbox.ts): every instance runs one, on
+// a timer. Two relays never publish the same row (SKIP LOCKED); a row published both by the fast
+// path and a relay reaches the topic twice, which is harmless (registries apply by version). A
+// failure (Kafka or Postgres unreachable, or the database not connected yet) is logged and the
+// next tick tries again: the rows wait in Postgres.
+import {
+  Inject,
+  Injectable,
+  Optional,
+  type OnApplicationBootstrap,
+  type OnModuleDestroy,
+} from '@nestjs/common';
+import { SampledLog, type JsonLogger } from '@vowchat/platform';
+import { LOGGER } from '../tokens';
+import { WebhookChangePublisher } from './webhook-changes.publisher';
+import { DEFAULT_RELAY_TIMING, type RelayTiming } from './webhook-outbox';
+import { WebhookOutboxRepository } from './webhook-outbox.repository';
+
+/** Overrides the relay's timing (tests). */
+export const OUTBOX_RELAY_TIMING = Symbol('OUTBOX_RELAY_TIMING');
+
+@Injectable()
+export class WebhookOutboxRelay implements OnApplicationBootstrap, OnModuleDestroy {
+  private readonly timing: RelayTiming;
+  private readonly log: JsonLogger;
+  private readonly failures: SampledLog;
+  private timer: NodeJS.Timeout | null = null;
+  private running: Promise<number> | null = null;
+  private stopped = false;
+  private failing = false;
+
+  constructor(
+    @Inject(WebhookOutboxRepository) private readonly outbox: Pick<WebhookOutboxRepository, 'relay'>,
+    @Inject(WebhookChangePublisher)
+    private readonly publisher: Pick<WebhookChangePublisher, 'publishRecords'>,
+    @Inject(LOGGER) logger: JsonLogger,
+    @Optional() @Inject(OUTBOX_RELAY_TIMING) timing?: Partial<RelayTiming>,
+  ) {
+    this.timing = { ...DEFAULT_RELAY_TIMING, ...timing };
+    this.log = logger.child({ component: 'webhook-outbox' });
+    // While Postgres or Kafka is down every tick fails: one line at once, then one per minute.
+    this.failures = new SampledLog(this.log, { intervalMs: 60_000 });
+  }
+
+  onApplicationBootstrap(): void {
+    this.timer = setInterval(() => {
+      this.running ??= this.tick().finally(() => (this.running = null));
+    }, this.timing.everyMs).unref();
+  }
+
+  /** Publishes every due row; never throws. Returns how many were published. */
+  async tick(): Promise<number> {
+    const { minAgeMs, batchSize } = this.timing;
+    let relayed = 0;
+    try {
+      let batch: number;
+      do {
+        batch = await this.outbox.relay(minAgeMs, batchSize, (records) =>
+          this.publisher.publishRecords(records),
+        );
+        relayed += batch;
+      } while (batch === batchSize && !this.stopped);
+    } catch (error) {
+      this.failing = true;
+      this.failures.error('outbox_relay_failed', 'webhook outbox relay failed; retrying next tick', {
+        error: (error as Error).message,
+        relayed,
+        retry_in_ms: this.timing.everyMs,
+      });
+      return relayed;
+    }
+    if (this.failing) {
+      this.failing = false;
+      this.log.info('webhook outbox relay working again');
+    }
+    // Only rows whose fast publish failed, or whose instance stopped before it: worth a line.
+    if (relayed > 0) this.log.info('relayed webhook changes from the outbox', { changes: relayed });
+    return relayed;
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    this.stopped = true;
+    if (this.timer) clearInterval(this.timer);
+    await this.running;
+    this.failures.flush();
+  }
+}

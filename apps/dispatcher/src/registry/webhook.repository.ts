@@ -1,10 +1,14 @@
 // The `webhooks` table. Every change runs in a transaction holding the row lock, so concurrent
-// changes to one webhook get consecutive versions. Secrets are sealed in the row and plaintext in
-// what this returns (webhook-secrets.ts): a row whose secret does not open throws, it is never used.
+// changes to one webhook get consecutive versions, and writes its change record to the outbox in
+// that transaction (webhook-outbox.ts): committed means bound for the webhooks topic. Secrets are
+// sealed in the row and plaintext in what this returns (webhook-secrets.ts): a row whose secret
+// does not open throws, it is never used.
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { SecretBox } from '../secrets/secret-box';
 import { SECRET_BOX } from '../tokens';
+import { deleteChange, upsertChange } from './webhook-change';
+import { WebhookOutboxRepository } from './webhook-outbox.repository';
 import { openWebhookSecrets, sealWebhookSecrets } from './webhook-secrets';
 import { WebhookEntity } from './webhook.entity';
 
@@ -19,6 +23,7 @@ export class WebhookRepository {
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
+    private readonly outbox: WebhookOutboxRepository,
   ) {}
 
   /** Every webhook, in one query (the registry's load at boot). */
@@ -50,6 +55,7 @@ export class WebhookRepository {
       await m.query('SELECT pg_advisory_xact_lock($1::bigint)', [webhook.accountId]);
       if ((await m.countBy(WebhookEntity, { accountId: webhook.accountId })) >= maxPerAccount) return false;
       await m.insert(WebhookEntity, sealWebhookSecrets(webhook, this.box));
+      await this.outbox.add(m, upsertChange(webhook));
       return true;
     });
   }
@@ -72,6 +78,7 @@ export class WebhookRepository {
       webhook.version += 1;
       webhook.updatedAt = at;
       await m.save(WebhookEntity, sealWebhookSecrets(webhook, this.box));
+      await this.outbox.add(m, upsertChange(webhook));
       return { webhook, changed: true };
     });
   }
@@ -82,6 +89,7 @@ export class WebhookRepository {
       const webhook = await this.lock(m, ref);
       if (webhook === null) return null;
       await m.delete(WebhookEntity, { id: webhook.id });
+      await this.outbox.add(m, deleteChange(webhook));
       return webhook;
     });
   }

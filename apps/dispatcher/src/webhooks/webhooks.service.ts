@@ -1,7 +1,9 @@
 // Webhook domain operations (create, change, delete, rotate, enable/disable). The HTTP API, the
-// delivery path (410 Gone) and the endpoint lifecycle (automatic disable) all call these. Every change writes Postgres, publishes the change to the compacted webhooks
-// topic for the other instances, and applies it to this instance's registry before returning, so
-// the very next event this instance consumes already sees it.
+// delivery path (410 Gone) and the endpoint lifecycle (automatic disable) all call these. Every
+// change commits to Postgres with its outbox row, is applied to this instance's registry (so the
+// very next event this instance consumes already sees it), and is published at once to the
+// compacted webhooks topic for the other instances. When that publish fails the change still
+// stands: the outbox relay publishes it within seconds (registry/webhook-outbox.ts).
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { generateSecret } from '@vowchat/events';
@@ -10,11 +12,12 @@ import type { DispatcherConfig } from '../config';
 import { CLOCK, DISPATCHER_CONFIG, LOGGER, type Clock } from '../tokens';
 import { deleteChange, upsertChange, type Webhook, type WebhookChange } from '../registry/webhook-change';
 import { WebhookChangePublisher } from '../registry/webhook-changes.publisher';
+import { WebhookOutboxRepository } from '../registry/webhook-outbox.repository';
 import { WebhookEntity } from '../registry/webhook.entity';
 import { WebhookRegistry } from '../registry/webhook.registry';
 import { WebhookRepository } from '../registry/webhook.repository';
 import type { CreateWebhookInput, UpdateWebhookInput } from './webhook-edits';
-import { ChangeNotPublishedError, WebhookLimitReachedError, WebhookNotFoundError } from './webhook.errors';
+import { WebhookLimitReachedError, WebhookNotFoundError } from './webhook.errors';
 
 /** Most webhooks one account may have: each event fans out to all of them. */
 export const MAX_WEBHOOKS_PER_ACCOUNT = 100;
@@ -28,6 +31,7 @@ export class WebhooksService {
   constructor(
     private readonly repository: WebhookRepository,
     private readonly publisher: WebhookChangePublisher,
+    private readonly outbox: WebhookOutboxRepository,
     private readonly registry: WebhookRegistry,
     @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
     @Inject(CLOCK) private readonly clock: Clock,
@@ -149,28 +153,47 @@ export class WebhooksService {
     });
   }
 
+  /** Called once `change` is committed (with its outbox row). */
   private async propagate(what: string, change: WebhookChange): Promise<void> {
-    const id = change.kind === 'upsert' ? change.webhook.id : change.id;
+    this.registry.apply(change);
+    this.logger.info(what, logFields(change));
     try {
       await this.publisher.publish(change);
     } catch (error) {
-      // Postgres has the change; this instance applies it anyway, and the caller learns the rest did not.
-      this.registry.apply(change);
-      this.logger.errorWith('webhook change not published', {
-        webhook_id: id,
+      // Not an error for the caller: answering one would invite a retry, and a retried create
+      // makes a second webhook. The outbox row is committed; the relay publishes it.
+      this.logger.warnWith('webhook change not published yet: the outbox relay will', {
+        ...changeIdentity(change),
+        topic: this.config.topics.webhooks,
         error: (error as Error).message,
       });
-      throw new ChangeNotPublishedError(id, this.config.topics.webhooks, error);
+      return;
     }
-    this.registry.apply(change);
-    this.logger.info(what, logFields(change));
+    try {
+      await this.outbox.published(change);
+    } catch (error) {
+      // The row stays, so the relay publishes the change a second time: harmless, registries apply by version.
+      this.logger.warnWith('published webhook change left in the outbox', {
+        ...changeIdentity(change),
+        error: (error as Error).message,
+      });
+    }
   }
+}
+
+function changeIdentity(change: WebhookChange): Record<string, unknown> {
+  return change.kind === 'delete'
+    ? { webhook_id: change.id, account_id: change.accountId, version: change.version }
+    : {
+        webhook_id: change.webhook.id,
+        account_id: change.webhook.accountId,
+        version: change.webhook.version,
+      };
 }
 
 // Never the secret: ids, the redacted URL, what it listens to.
 function logFields(change: WebhookChange): Record<string, unknown> {
-  if (change.kind === 'delete')
-    return { webhook_id: change.id, account_id: change.accountId, version: change.version };
+  if (change.kind === 'delete') return changeIdentity(change);
   const w = change.webhook;
   return {
     webhook_id: w.id,

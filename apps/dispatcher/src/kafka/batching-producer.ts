@@ -17,6 +17,12 @@
 // MicroBatcher flushes one batch at a time and this class sends nothing outside it, so kafkajs's
 // retry of a failed request is always the next request, with the same records under the same numbers
 // (npm run chaos:publish with CHAOS_VIA=dispatcher checks it under broker kills).
+//
+// kafkajs may also resolve a send without having written all of it (decision 0022): after a leader
+// change, a partition that moved to a broker which had already answered is never produced, and the
+// answer leaves it out. So the answer is checked against the partition of every record, and the
+// records it does not cover are sent again, on a new producer, before the batch is answered (so
+// nothing later overtakes them); only if that keeps failing are they failed back to their callers.
 import type { Admin, Kafka, Message, Producer } from 'kafkajs';
 import {
   DEFAULT_MAX_MESSAGE_BYTES,
@@ -28,11 +34,27 @@ import {
 import type { JsonLogger } from '@vowchat/platform';
 import { MicroBatcher, type MicroBatcherOptions } from '../batching/micro-batcher';
 import { keyCachingPartitioner } from './key-partitioner';
+import { recordingPartitioner, unacknowledged } from './produce-coverage';
+
+/** Resends of the records a send left out, before they are failed back to their callers. */
+const MAX_RESENDS = 3;
 
 interface OutgoingRecord {
   topic: string;
   message: Message;
   bytes: number;
+}
+
+/** kafkajs answered a send without the partition of this record, and resending did not help. */
+export class RecordUnacknowledgedError extends Error {
+  readonly retriable = true;
+  constructor(
+    readonly topic: string,
+    readonly partition: number | undefined,
+  ) {
+    super(`Kafka answered the send without ${topic}/${partition ?? '?'}: the record was not written`);
+    this.name = 'RecordUnacknowledgedError';
+  }
 }
 
 /** The broker refused a record (too large, invalid): sending it again can never succeed. */
@@ -67,6 +89,8 @@ export class BatchingProducer {
   private readonly batcher: MicroBatcher<OutgoingRecord>;
   private readonly batching: MicroBatcherOptions<OutgoingRecord>;
   private limits = new Map<string, number>();
+  /** The partition kafkajs last put each message in (see produce-coverage.ts). */
+  private readonly partitionOf = new WeakMap<Message, number>();
 
   constructor(
     private readonly kafka: Kafka,
@@ -139,7 +163,7 @@ export class BatchingProducer {
       idempotent: true,
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
-      createPartitioner: keyCachingPartitioner(),
+      createPartitioner: recordingPartitioner(keyCachingPartitioner(), this.partitionOf),
     });
   }
 
@@ -155,9 +179,10 @@ export class BatchingProducer {
     return this.producer;
   }
 
-  private async flush(records: OutgoingRecord[]): Promise<void | (Error | undefined)[]> {
+  private async flush(records: OutgoingRecord[], resends = 0): Promise<void | (Error | undefined)[]> {
+    let missed: number[];
     try {
-      await this.sendAll(records);
+      missed = await this.sendAll(records);
     } catch (error) {
       this.broken = true;
       const refusal = recordRefusal(error);
@@ -165,14 +190,35 @@ export class BatchingProducer {
       // The broker refused something in the batch: find out which records, one at a time.
       return this.sendOneByOne(records);
     }
+    if (missed.length === 0) return;
+    // A send that left records out went through a failure kafkajs retried: start afresh, as after any.
+    this.broken = true;
+    const left = missed.map((i) => records[i]);
+    const giveUp = resends >= MAX_RESENDS;
+    this.options.log.warnWith('kafka answered a send without some of its partitions', {
+      records: left.length,
+      of: records.length,
+      partitions: [...new Set(left.map((r) => `${r.topic}/${this.partitionOf.get(r.message) ?? '?'}`))],
+      resends,
+      then: giveUp ? 'failed back to their callers' : 'sent again',
+    });
+    const again = giveUp
+      ? left.map((r) => new RecordUnacknowledgedError(r.topic, this.partitionOf.get(r.message)))
+      : await this.flush(left, resends + 1).catch((error: Error) => left.map(() => error));
+    const results: (Error | undefined)[] = records.map(() => undefined);
+    missed.forEach((i, k) => (results[i] = again?.[k]));
+    return results;
   }
 
   private async sendOneByOne(records: OutgoingRecord[]): Promise<(Error | undefined)[]> {
     const results: (Error | undefined)[] = [];
     for (const record of records) {
       try {
-        await this.sendAll([record]);
-        results.push(undefined);
+        const missed = await this.sendAll([record]);
+        if (missed.length > 0) {
+          this.broken = true;
+          results.push(new RecordUnacknowledgedError(record.topic, this.partitionOf.get(record.message)));
+        } else results.push(undefined);
       } catch (error) {
         this.broken = true;
         const refusal = recordRefusal(error);
@@ -190,17 +236,23 @@ export class BatchingProducer {
     return results;
   }
 
-  private async sendAll(records: OutgoingRecord[]): Promise<void> {
+  /** Sends the records as one batch; resolves with the indexes of those kafkajs did not write. */
+  private async sendAll(records: OutgoingRecord[]): Promise<number[]> {
     const producer = await this.healthyProducer();
     const byTopic = new Map<string, Message[]>();
     for (const { topic, message } of records) {
+      this.partitionOf.delete(message);
       const messages = byTopic.get(topic);
       if (messages) messages.push(message);
       else byTopic.set(topic, [message]);
     }
-    await producer.sendBatch({
+    const answer = await producer.sendBatch({
       acks: -1,
       topicMessages: [...byTopic].map(([topic, messages]) => ({ topic, messages })),
     });
+    return unacknowledged(
+      records.map(({ topic, message }) => ({ topic, partition: this.partitionOf.get(message) })),
+      answer,
+    );
   }
 }

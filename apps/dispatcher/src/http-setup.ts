@@ -2,7 +2,10 @@
 // answers through (libs/platform/src/http), told how to answer the dispatcher's own domain errors.
 import type { INestApplication } from '@nestjs/common';
 import { ApiExceptionFilter, errorResponse, type ErrorResponse, type JsonLogger } from '@vowchat/platform';
+import { EntityMetadataNotFoundError } from 'typeorm';
 import { CredentialChangeNotPublishedError, TokenNotFoundError } from './credentials/credentials.service';
+import { DatabaseConnection } from './database/database-connection';
+import { isDatabaseUnreachable } from './database/database-errors';
 import {
   ChangeNotPublishedError,
   WebhookLimitReachedError,
@@ -12,8 +15,24 @@ import {
 /** Express's JSON body parser's default limit (Nest's default parser). */
 const JSON_BODY_LIMIT_BYTES = 100 * 1024;
 
-/** The answer to each domain error of the dispatcher; undefined for anything else. */
-export function dispatcherErrorResponse(exception: unknown): ErrorResponse | undefined {
+/**
+ * The answer to each domain error of the dispatcher, and to Postgres being unreachable; undefined
+ * for anything else. Before its first connection the DataSource has no entity metadata either, so
+ * that error means the same then (and only then).
+ */
+export function dispatcherErrorResponse(exception: unknown, databaseReady = true): ErrorResponse | undefined {
+  if (
+    isDatabaseUnreachable(exception) ||
+    (!databaseReady && exception instanceof EntityMetadataNotFoundError)
+  )
+    return {
+      ...errorResponse(
+        503,
+        'database_unavailable',
+        'Postgres is unavailable, and this request needs it; retry once it is back (events are still delivered meanwhile).',
+      ),
+      retryAfterSeconds: 5,
+    };
   if (exception instanceof WebhookNotFoundError || exception instanceof TokenNotFoundError)
     return errorResponse(404, 'not_found', exception.message);
   if (exception instanceof WebhookLimitReachedError)
@@ -27,12 +46,13 @@ export function dispatcherErrorResponse(exception: unknown): ErrorResponse | und
 
 /** Registers the error filter; call before `init()`. */
 export function useDispatcherErrors(app: INestApplication, logger: JsonLogger): void {
+  const database = app.get(DatabaseConnection);
   app.useGlobalFilters(
     new ApiExceptionFilter(logger, {
       appName: 'The dispatcher',
       maxBodyBytes: JSON_BODY_LIMIT_BYTES,
       routesHint: 'the routes are described at GET /openapi.json (and /docs).',
-      translate: dispatcherErrorResponse,
+      translate: (exception) => dispatcherErrorResponse(exception, database.ready),
     }),
   );
 }

@@ -1,10 +1,12 @@
 // The dispatcher's adapters, provided once for every module: configuration, logger, clock, the
-// Kafka client, the Postgres DataSource (migrated before anything uses it) and the retry store on it.
+// Kafka client, the Postgres connection (connected and migrated at boot, or in the background when
+// Postgres is away: database/database-connection.ts), its DataSource and the retry store on it.
 import { Global, Module, type DynamicModule, type OnApplicationShutdown, Inject } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import { API_TOKEN, createKafka, ensureTopics, JsonLogger } from '@vowchat/platform';
 import { eventTopics } from '@vowchat/events';
 import type { DispatcherConfig } from './config';
+import { DatabaseConnection } from './database/database-connection';
 import { createDataSource, migrate } from './database/data-source';
 import { RetryStore } from './retry/retry-store';
 import { SecretBox } from './secrets/secret-box';
@@ -13,7 +15,7 @@ import { CLOCK, DISPATCHER_CONFIG, KAFKA, LOGGER, SECRET_BOX, systemClock } from
 @Global()
 @Module({})
 export class InfrastructureModule implements OnApplicationShutdown {
-  constructor(@Inject(DataSource) private readonly dataSource: DataSource) {}
+  constructor(@Inject(DatabaseConnection) private readonly database: DatabaseConnection) {}
 
   static forRoot(config: DispatcherConfig, logger: JsonLogger): DynamicModule {
     return {
@@ -36,15 +38,21 @@ export class InfrastructureModule implements OnApplicationShutdown {
           },
         },
         {
-          provide: DataSource,
+          provide: DatabaseConnection,
+          // Postgres away at boot does not stop the dispatcher: it connects in the background.
           useFactory: async () => {
-            const dataSource = createDataSource(config.database);
-            await dataSource.initialize();
-            const applied = await migrate(dataSource, config.database.schema);
-            if (applied.length > 0)
-              logger.info('migrations applied', { migrations: applied, schema: config.database.schema });
-            return dataSource;
+            const connection = new DatabaseConnection(createDataSource(config.database), {
+              migrate: (dataSource) => migrate(dataSource, config.database.schema),
+              log: logger.child({ component: 'database', schema: config.database.schema }),
+            });
+            await connection.connectAtBoot();
+            return connection;
           },
+        },
+        {
+          provide: DataSource,
+          useFactory: (connection: DatabaseConnection) => connection.dataSource,
+          inject: [DatabaseConnection],
         },
         {
           provide: RetryStore,
@@ -52,12 +60,22 @@ export class InfrastructureModule implements OnApplicationShutdown {
           inject: [DataSource],
         },
       ],
-      exports: [DISPATCHER_CONFIG, API_TOKEN, LOGGER, CLOCK, SECRET_BOX, KAFKA, DataSource, RetryStore],
+      exports: [
+        DISPATCHER_CONFIG,
+        API_TOKEN,
+        LOGGER,
+        CLOCK,
+        SECRET_BOX,
+        KAFKA,
+        DatabaseConnection,
+        DataSource,
+        RetryStore,
+      ],
     };
   }
 
   async onApplicationShutdown(): Promise<void> {
-    if (this.dataSource.isInitialized) await this.dataSource.destroy();
+    await this.database.close();
   }
 }
 

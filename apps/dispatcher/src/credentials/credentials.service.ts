@@ -3,7 +3,7 @@
 // create publishes the token's record before its row exists (an id anyone can revoke is always
 // already on the topic, so its tombstone lands after it), revoke commits and then publishes a
 // tombstone (retrying a revoke publishes it again), and every boot republishes the tombstones of
-// all revoked tokens, repairing a revoke whose publish was lost.
+// all revoked tokens, repairing a revoke whose publish was lost (once Postgres is reachable).
 import { randomBytes, randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import {
@@ -13,6 +13,7 @@ import {
   type JsonLogger,
   type TokenScope,
 } from '@vowchat/platform';
+import { DatabaseConnection } from '../database/database-connection';
 import { CLOCK, LOGGER, type Clock } from '../tokens';
 import type { ApiToken } from './api-token';
 import { ApiTokensRepository } from './api-tokens.repository';
@@ -45,6 +46,7 @@ export class CredentialsService implements OnApplicationBootstrap {
     private readonly repository: ApiTokensRepository,
     private readonly publisher: CredentialChangesPublisher,
     private readonly follower: CredentialsFollower,
+    @Inject(DatabaseConnection) private readonly database: DatabaseConnection,
     @Inject(CLOCK) private readonly clock: Clock,
     @Inject(LOGGER) logger: JsonLogger,
   ) {
@@ -52,8 +54,10 @@ export class CredentialsService implements OnApplicationBootstrap {
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    const revoked = await this.repository.revokedIds();
-    await this.publisher.publish(...revoked.map((id): CredentialChange => ({ kind: 'revoked', id })));
+    await this.database.whenReadyRun('republish the tombstones of revoked tokens', async () => {
+      const revoked = await this.repository.revokedIds();
+      await this.publisher.publish(...revoked.map((id): CredentialChange => ({ kind: 'revoked', id })));
+    });
   }
 
   /** A new token for one account (or, with null, a service token); the token is in the answer only. */

@@ -86,6 +86,13 @@ export class WebhookIndex {
     return this.live;
   }
 
+  /** The live webhooks held, enabled or not, by id and account. */
+  held(): { id: string; accountId: number }[] {
+    const held: { id: string; accountId: number }[] = [];
+    for (const [id, entry] of this.byId) if (entry.live) held.push({ id, accountId: entry.live.accountId });
+    return held;
+  }
+
   /** Live webhooks held that are disabled. */
   get disabledCount(): number {
     return this.disabled;

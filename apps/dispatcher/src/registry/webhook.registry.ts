@@ -1,6 +1,7 @@
 // Every webhook, in memory, on every dispatcher instance: finding an event's webhooks costs no I/O.
-// Loaded from Postgres at boot and kept current from the compacted webhooks topic
-// (webhook-changes.listener.ts) and by this instance's own API writes (webhooks.service.ts).
+// Loaded at boot from Postgres (or, while Postgres is away, from the compacted webhooks topic) and
+// kept current from that topic (webhook-changes.listener.ts) and by this instance's own API writes
+// (webhooks.service.ts).
 import { Inject, Injectable } from '@nestjs/common';
 import type { EventType } from '@vowchat/events';
 import { CLOCK, type Clock } from '../tokens';
@@ -35,6 +36,11 @@ export class WebhookRegistry {
     return this.index.versionOf(id);
   }
 
+  /** The live webhooks held, enabled or not, by id and account. */
+  held(): { id: string; accountId: number }[] {
+    return this.index.held();
+  }
+
   /** Live webhooks held, enabled or not. */
   get size(): number {
     return this.index.size;
@@ -45,13 +51,13 @@ export class WebhookRegistry {
     return this.index.disabledCount;
   }
 
-  /** Resolves once every webhook has been loaded from Postgres: consume events only after this. */
+  /** Resolves once every webhook has been loaded (from Postgres or the topic): consume events only after this. */
   whenLoaded(): Promise<void> {
     return this.loaded;
   }
 
-  /** Called by the listener when the boot load from Postgres is done. */
-  loadedFromDatabase(): void {
+  /** Called by the listener when the boot load is done. */
+  markAsLoaded(): void {
     this.markLoaded();
   }
 }

@@ -2,9 +2,11 @@
 // migrations: seals every signing secret still stored in plaintext (those of an existing deployment,
 // or written by an instance not yet upgraded during a rolling upgrade) and republishes those
 // webhooks' change records sealed. Nothing to do (one query per table) once everything is sealed.
+// Started without Postgres, the dispatcher does it once Postgres is reachable.
 import { Inject, Injectable, type OnApplicationBootstrap } from '@nestjs/common';
 import { DataSource } from 'typeorm';
 import type { JsonLogger } from '@vowchat/platform';
+import { DatabaseConnection } from '../database/database-connection';
 import { WebhookChangePublisher } from '../registry/webhook-changes.publisher';
 import { LOGGER, SECRET_BOX } from '../tokens';
 import type { SecretBox } from './secret-box';
@@ -16,6 +18,7 @@ export class SealSecretsOnBoot implements OnApplicationBootstrap {
 
   constructor(
     @Inject(DataSource) private readonly dataSource: DataSource,
+    @Inject(DatabaseConnection) private readonly database: DatabaseConnection,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
     private readonly publisher: WebhookChangePublisher,
     @Inject(LOGGER) logger: JsonLogger,
@@ -24,6 +27,10 @@ export class SealSecretsOnBoot implements OnApplicationBootstrap {
   }
 
   async onApplicationBootstrap(): Promise<void> {
+    await this.database.whenReadyRun('seal signing secrets stored in plaintext', () => this.sealPlaintext());
+  }
+
+  private async sealPlaintext(): Promise<void> {
     const stored = new StoredSecrets({
       dataSource: this.dataSource,
       box: this.box,

@@ -110,4 +110,23 @@ describe('WebhookOutboxRelay.tick', () => {
     expect(await relay.tick()).toBe(2);
     expect(outbox.calls).toHaveLength(1);
   });
+
+  it('does not let a tick stuck on an unreachable database hold shutdown for ever', async () => {
+    jest.useFakeTimers();
+    try {
+      const stuck = { relay: () => new Promise<number>(() => {}) }; // never answers
+      const { relay } = relayWith(stuck as unknown as ReturnType<typeof outboxOf>);
+      relay.onApplicationBootstrap();
+      await jest.advanceTimersByTimeAsync(1_000); // the first tick starts, and hangs
+      let stopped = false;
+      const stopping = relay.onModuleDestroy().then(() => (stopped = true));
+      await jest.advanceTimersByTimeAsync(9_000);
+      expect(stopped).toBe(false); // it does wait for the tick in flight, for a while
+      await jest.advanceTimersByTimeAsync(1_000);
+      await stopping;
+      expect(stopped).toBe(true);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
 });

@@ -16,6 +16,9 @@ import { WebhookChangePublisher } from './webhook-changes.publisher';
 import { DEFAULT_RELAY_TIMING, type RelayTiming } from './webhook-outbox';
 import { WebhookOutboxRepository } from './webhook-outbox.repository';
 
+/** The longest shutdown waits for a tick in flight. */
+const SHUTDOWN_WAIT_MS = 10_000;
+
 /** Overrides the relay's timing (tests). */
 export const OUTBOX_RELAY_TIMING = Symbol('OUTBOX_RELAY_TIMING');
 
@@ -81,7 +84,14 @@ export class WebhookOutboxRelay implements OnApplicationBootstrap, OnModuleDestr
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
     if (this.timer) clearInterval(this.timer);
-    await this.running;
+    // A tick stuck on an unreachable Postgres or Kafka must not hold shutdown: its transaction rolls
+    // back when the pool closes, and the rows wait for the next instance's relay.
+    let timeout: NodeJS.Timeout | undefined;
+    await Promise.race([
+      this.running,
+      new Promise((resolve) => (timeout = setTimeout(resolve, SHUTDOWN_WAIT_MS).unref())),
+    ]);
+    clearTimeout(timeout);
     this.failures.flush();
   }
 }

@@ -1,6 +1,7 @@
 // The partition leader's broker SIGKILLed under load on a three-broker cluster (RF 3,
 // min.insync.replicas 2), and restarted: the publisher's acks=all writes move to the new leader,
 // the dispatcher's fetches and commits follow, nothing acknowledged is lost.
+import { ConfigResourceTypes, type Kafka } from 'kafkajs';
 import { startCluster } from '../../test/support/kafka-cluster';
 import { DATABASE_URL } from '../../test/support/infra';
 import { fmt, sleep } from '../chaos-system';
@@ -55,6 +56,7 @@ export async function runLeaderKill(p: LeaderKillParams): Promise<ScenarioResult
         await publishing;
         await system.waitForDelivery(NAME);
         const projection = await system.compareProjection();
+        const durability = await durabilityOf(system.kafka, system.names.topics.deliveries);
         const faults: FaultWindow[] = [{ label: `broker ${leader} down`, at, clearedAt }];
         const { rows, checks } = deliveryFigures(system, projection, {
           faults,
@@ -63,6 +65,7 @@ export async function runLeaderKill(p: LeaderKillParams): Promise<ScenarioResult
         rows.push(
           ['new leader of partition 0 while down', String(newLeader)],
           ['events acknowledged while the broker was down', fmt(ackedWhileDown)],
+          ['delivery topic: replicas / min.insync.replicas / unclean leader election', durability],
           [
             'longest pause in delivery',
             `${fmt(system.tally.longestPauseSeconds(loadStart, system.tally.lastArrival))} s`,
@@ -84,6 +87,36 @@ export async function runLeaderKill(p: LeaderKillParams): Promise<ScenarioResult
     );
   } finally {
     await cluster.stop();
+  }
+}
+
+/**
+ * What makes an acks=all write on `topic` survive its leader's death, as the cluster says: a record
+ * missing from it after the kill is then not a truncation.
+ */
+async function durabilityOf(kafka: Kafka, topic: string): Promise<string> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const { topics } = await admin.fetchTopicMetadata({ topics: [topic] });
+    const replicas = [...new Set(topics[0].partitions.map((p) => p.replicas.length))].join(', ');
+    const { resources } = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: [
+        {
+          type: ConfigResourceTypes.TOPIC,
+          name: topic,
+          configNames: ['min.insync.replicas', 'unclean.leader.election.enable'],
+        },
+      ],
+    });
+    const value = (name: string) =>
+      resources[0].configEntries.find((e) => e.configName === name)?.configValue ?? '?';
+    return `${replicas} / ${value('min.insync.replicas')} / ${value('unclean.leader.election.enable')}`;
+  } catch (error) {
+    return `unknown (${(error as Error).message})`;
+  } finally {
+    await admin.disconnect();
   }
 }
 

@@ -22,6 +22,7 @@ describe('chaos (short): Postgres down when the dispatcher starts', () => {
       'the retry store drains',
       'readiness reports the database',
       'the API answers 503 database_unavailable',
+      'metrics are scraped meanwhile',
       'it delivers to healthy endpoints while Postgres is down',
     ]);
   }, 150_000);

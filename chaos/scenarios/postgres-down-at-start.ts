@@ -85,6 +85,7 @@ export async function runPostgresDownAtStart(p: PostgresDownAtStartParams): Prom
         // What an operator sees meanwhile: not ready (naming the database), the API answering 503.
         const ready = await fetch(`${dispatcher.baseUrl}/health/ready`);
         const readyBody = (await ready.json()) as { error?: Record<string, unknown> };
+        const metrics = await fetch(`${dispatcher.baseUrl}/metrics`);
         const listed = await api<{ error?: string }>(
           dispatcher.baseUrl,
           'GET',
@@ -126,6 +127,11 @@ export async function runPostgresDownAtStart(p: PostgresDownAtStartParams): Prom
             target: 'readiness reports the database while it is down',
             ok: ready.status === 503 && Object.keys(readyBody.error ?? {}).includes('postgres'),
             detail: `${ready.status}, failing: ${Object.keys(readyBody.error ?? {}).join(', ') || 'none'}`,
+          },
+          {
+            target: 'metrics are scraped meanwhile',
+            ok: metrics.status === 200,
+            detail: `GET /metrics ${metrics.status}`,
           },
           {
             target: 'the API answers 503 database_unavailable meanwhile',

@@ -91,8 +91,9 @@ it('rebuilds a restarted instance from Postgres, without resurrecting deleted we
   await b!.close();
   b = undefined;
 
-  // While B is down: one webhook deleted through A, and one row written to Postgres only, never
-  // published, which B can only know from the database.
+  // While B is down: one webhook deleted through A, and one row written to Postgres by the
+  // repository alone (its outbox row is relayed only after 5 s), which B at once can only know from
+  // the database.
   await a.api('DELETE', `/api/v1/accounts/9/webhooks/${removed.id}`);
   const now = new Date();
   const unpublished = Object.assign(new WebhookEntity(), {

@@ -6,11 +6,7 @@ import { EntityMetadataNotFoundError } from 'typeorm';
 import { CredentialChangeNotPublishedError, TokenNotFoundError } from './credentials/credentials.service';
 import { DatabaseConnection } from './database/database-connection';
 import { isDatabaseUnreachable } from './database/database-errors';
-import {
-  ChangeNotPublishedError,
-  WebhookLimitReachedError,
-  WebhookNotFoundError,
-} from './webhooks/webhook.errors';
+import { WebhookLimitReachedError, WebhookNotFoundError } from './webhooks/webhook.errors';
 
 /** Express's JSON body parser's default limit (Nest's default parser). */
 const JSON_BODY_LIMIT_BYTES = 100 * 1024;
@@ -39,7 +35,7 @@ export function dispatcherErrorResponse(exception: unknown, databaseReady = true
     return errorResponse(422, 'webhook_limit_reached', exception.message, [
       { field: '(root)', message: exception.message },
     ]);
-  if (exception instanceof ChangeNotPublishedError || exception instanceof CredentialChangeNotPublishedError)
+  if (exception instanceof CredentialChangeNotPublishedError)
     return { ...errorResponse(503, 'change_not_published', exception.message), retryAfterSeconds: 1 };
   return undefined;
 }

@@ -3,14 +3,10 @@
 import { HttpException, HttpStatus } from '@nestjs/common';
 import type { FieldProblem } from '@vowchat/events';
 
-import {
-  ChangeNotPublishedError,
-  WebhookLimitReachedError,
-  WebhookNotFoundError,
-} from '../webhooks/webhook.errors';
+import { WebhookLimitReachedError, WebhookNotFoundError } from '../webhooks/webhook.errors';
 
 // The domain's errors, re-exported for the HTTP edges that throw them.
-export { ChangeNotPublishedError, WebhookLimitReachedError, WebhookNotFoundError };
+export { WebhookLimitReachedError, WebhookNotFoundError };
 
 export function unprocessable(message: string, problems: FieldProblem[]): HttpException {
   return new HttpException({ message, problems }, HttpStatus.UNPROCESSABLE_ENTITY);

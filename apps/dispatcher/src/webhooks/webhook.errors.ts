@@ -17,16 +17,3 @@ export class WebhookLimitReachedError extends Error {
     this.name = 'WebhookLimitReachedError';
   }
 }
-
-/** The change is saved in Postgres but could not be published to the other instances (retriable). */
-export class ChangeNotPublishedError extends Error {
-  constructor(webhookId: string, topic: string, cause: unknown) {
-    super(
-      `webhook ${webhookId} was saved, but the change could not be published to Kafka topic ${topic} ` +
-        `(${(cause as Error)?.message ?? String(cause)}); other dispatcher instances see it after their next ` +
-        `restart or the next change to this webhook: retry the same change once Kafka is reachable`,
-      { cause },
-    );
-    this.name = 'ChangeNotPublishedError';
-  }
-}

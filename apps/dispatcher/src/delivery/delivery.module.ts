@@ -309,15 +309,16 @@ export class DeliveryRuntime implements OnApplicationBootstrap, OnModuleDestroy 
     if (this.stopped) return;
     this.stopped = true;
     await this.server.close();
-    await this.poller.stop();
+    await this.poller.stopLeasing();
     // Let attempts in flight finish and their outcomes become durable (they are written outside the
-    // lanes), but not for ever (a hanging endpoint, a store away).
+    // lanes), but not for ever (a hanging endpoint, a store away); their leases are renewed meanwhile.
     let giveUp: NodeJS.Timeout | undefined;
     await Promise.race([
       this.pipeline.idle(),
       new Promise((resolve) => (giveUp = setTimeout(resolve, 10_000))),
     ]);
     clearTimeout(giveUp);
+    await this.poller.stop();
     await this.retries.close();
     await this.producer.disconnect();
     await this.projector.stop();

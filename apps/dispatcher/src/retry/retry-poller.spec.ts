@@ -190,5 +190,26 @@ describe('RetryPoller leases', () => {
       await jest.advanceTimersByTimeAsync(3 * LEASE_MS);
       expect(renewLeases).toHaveBeenCalledTimes(2);
     });
+
+    it('after stopLeasing leases nothing more but keeps renewing what it holds until stop()', async () => {
+      const p = poller({ pollMs: 100 });
+      leaseDue.mockResolvedValueOnce([job('a')]);
+      p.start();
+      await jest.advanceTimersByTimeAsync(0);
+      expect(leaseDue).toHaveBeenCalledTimes(1);
+      await p.stopLeasing();
+      await jest.advanceTimersByTimeAsync(LEASE_MS);
+      expect(leaseDue).toHaveBeenCalledTimes(1);
+      expect(renewLeases).toHaveBeenCalledTimes(3);
+      expect(renewLeases).toHaveBeenLastCalledWith(
+        [expect.objectContaining({ deliveryId: 'a', attempt: 2 })],
+        expect.any(Date),
+        expect.any(Date),
+      );
+
+      await p.stop();
+      await jest.advanceTimersByTimeAsync(LEASE_MS);
+      expect(renewLeases).toHaveBeenCalledTimes(3);
+    });
   });
 });

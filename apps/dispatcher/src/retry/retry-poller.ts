@@ -93,6 +93,7 @@ export class RetryPoller {
   private polling: Promise<void> | null = null;
   private renewing: Promise<void> | null = null;
   private stopped = false;
+  private leasing = false;
 
   constructor(private readonly deps: RetryPollerDeps) {}
 
@@ -103,27 +104,39 @@ export class RetryPoller {
 
   start(): void {
     this.stopped = false;
+    this.leasing = true;
     this.tick();
     this.scheduleRenewal();
+  }
+
+  /**
+   * Stops leasing, and keeps renewing what is held: at shutdown, jobs in flight keep their rows
+   * until their outcomes are written (then `stop`), however long that wait is against the lease.
+   */
+  async stopLeasing(): Promise<void> {
+    this.leasing = false;
+    if (this.pollTimer) clearTimeout(this.pollTimer);
+    await this.polling;
   }
 
   /** Stops leasing and renewing; leases still held lapse on their own. */
   async stop(): Promise<void> {
     this.stopped = true;
-    if (this.pollTimer) clearTimeout(this.pollTimer);
+    await this.stopLeasing();
     if (this.renewTimer) clearTimeout(this.renewTimer);
-    await Promise.all([this.polling, this.renewing]);
+    await this.renewing;
   }
 
   private tick(): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.leasing) return;
     this.polling = this.pollOnce()
       .then(() => undefined)
       .catch((error: Error) =>
         this.deps.log.warnWith('retry poll failed; will try again', { error: error.message }),
       )
       .finally(() => {
-        if (!this.stopped) this.pollTimer = setTimeout(() => this.tick(), this.deps.settings.pollMs);
+        if (!this.stopped && this.leasing)
+          this.pollTimer = setTimeout(() => this.tick(), this.deps.settings.pollMs);
       });
   }
 

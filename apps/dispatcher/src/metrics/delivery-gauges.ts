@@ -18,6 +18,8 @@ type Probe<T> = { get(): Promise<ProbeReading<T>> };
 export interface DeliveryGaugeSources {
   consumer: ConsumerGaugeSource;
   queues: { readonly waiting: number; readonly active: number };
+  /** Jobs whose attempt is over (or deferred) and whose outcome is still being written. */
+  outcomes: { readonly pendingDurable: number };
   breakers: { readonly openCount: number };
   webhooks: { readonly size: number; readonly disabledCount: number };
   retryBacklog: Probe<RetryBacklog>;
@@ -98,6 +100,11 @@ export function registerDeliveryGauges(registry: Registry, s: DeliveryGaugeSourc
   );
   plain('vowchat_delivery_jobs_waiting', 'Delivery jobs waiting in endpoint lanes', () => s.queues.waiting);
   plain('vowchat_delivery_jobs_active', 'Delivery requests in flight', () => s.queues.active);
+  plain(
+    'vowchat_delivery_outcomes_pending',
+    'Deliveries attempted or deferred whose outcome is not yet written (Kafka or Postgres slow or away)',
+    () => s.outcomes.pendingDurable,
+  );
   plain('vowchat_breakers_open', 'Endpoint breakers open or half-open', () => s.breakers.openCount);
   plain('vowchat_registry_webhooks', 'Webhooks held in the in-memory registry', () => s.webhooks.size);
   plain(

@@ -42,6 +42,7 @@ export class DeliveryGauges {
     registerDeliveryGauges(metrics.registry, {
       consumer,
       queues: pipeline.queues,
+      outcomes: pipeline,
       breakers,
       webhooks,
       retryBacklog,

@@ -1,5 +1,7 @@
 // Publishes webhook changes to the compacted webhooks topic, from which every instance's registry
 // follows them, and enable/disable facts to the delivery topic. Acknowledged by all in-sync replicas before a change counts as published.
+// Both topics have several partitions, so a send may span brokers: only the partitions kafkajs's
+// answer names count as written (sendCovered, decision 0022); the rest are resent, then fail retriably.
 // Change records carry the webhook's secrets sealed (webhook-secrets.ts), never in plaintext.
 import {
   Inject,
@@ -7,10 +9,13 @@ import {
   type BeforeApplicationShutdown,
   type OnApplicationBootstrap,
 } from '@nestjs/common';
-import { Partitioners, type Kafka, type Producer } from 'kafkajs';
-import type { DispatcherConfig } from '../config';
-import { DISPATCHER_CONFIG, KAFKA, SECRET_BOX } from '../tokens';
+import { Partitioners, type Kafka, type Message, type Producer } from 'kafkajs';
 import type { EndpointLifecycleRecord, WebhookStateRecord } from '@vowchat/events';
+import type { JsonLogger } from '@vowchat/platform';
+import type { DispatcherConfig } from '../config';
+import { sendCovered } from '../kafka/covered-send';
+import { recordingPartitioner } from '../kafka/produce-coverage';
+import { DISPATCHER_CONFIG, KAFKA, LOGGER, SECRET_BOX } from '../tokens';
 import type { SecretBox } from '../secrets/secret-box';
 import { encodeWebhookChange, type WebhookChange } from './webhook-change';
 import { sealChange } from './webhook-secrets';
@@ -19,15 +24,20 @@ import { sealChange } from './webhook-secrets';
 export class WebhookChangePublisher implements OnApplicationBootstrap, BeforeApplicationShutdown {
   private readonly producer: Producer;
   private connected?: Promise<void>;
+  /** The partition kafkajs last put each message in (see produce-coverage.ts). */
+  private readonly partitionOf = new WeakMap<Message, number>();
+  private readonly log: JsonLogger;
 
   constructor(
     @Inject(DISPATCHER_CONFIG) private readonly config: DispatcherConfig,
     @Inject(KAFKA) kafka: Kafka,
     @Inject(SECRET_BOX) private readonly box: SecretBox,
+    @Inject(LOGGER) logger: JsonLogger,
   ) {
+    this.log = logger.child({ component: 'webhook-changes' });
     // Not idempotent: a duplicate from a retried send is harmless, since registries apply by version.
     this.producer = kafka.producer({
-      createPartitioner: Partitioners.DefaultPartitioner,
+      createPartitioner: recordingPartitioner(Partitioners.DefaultPartitioner, this.partitionOf),
       maxInFlightRequests: 1,
       allowAutoTopicCreation: false,
     });
@@ -46,7 +56,12 @@ export class WebhookChangePublisher implements OnApplicationBootstrap, BeforeApp
   async publishRecords(records: { key: string; value: string }[]): Promise<void> {
     if (records.length === 0) return;
     await this.connect();
-    await this.producer.send({ topic: this.config.topics.webhooks, acks: -1, messages: records });
+    await sendCovered(
+      this.producer,
+      { topic: this.config.topics.webhooks, acks: -1, messages: records },
+      this.partitionOf,
+      this.log,
+    );
   }
 
   /**
@@ -56,15 +71,20 @@ export class WebhookChangePublisher implements OnApplicationBootstrap, BeforeApp
   async publishState(...records: (WebhookStateRecord | EndpointLifecycleRecord)[]): Promise<void> {
     if (records.length === 0) return;
     await this.connect();
-    await this.producer.send({
-      topic: this.config.topics.deliveries,
-      acks: -1,
-      messages: records.map((record) => ({
-        key: record.webhook_id,
-        value: JSON.stringify(record),
-        headers: { 'vowchat-record-kind': record.kind },
-      })),
-    });
+    await sendCovered(
+      this.producer,
+      {
+        topic: this.config.topics.deliveries,
+        acks: -1,
+        messages: records.map((record) => ({
+          key: record.webhook_id,
+          value: JSON.stringify(record),
+          headers: { 'vowchat-record-kind': record.kind },
+        })),
+      },
+      this.partitionOf,
+      this.log,
+    );
   }
 
   // After every onModuleDestroy: the outbox relay (same module) finishes its publish before this closes.

@@ -8,12 +8,17 @@
 //      secret not sealed under the newest key is republished from its row (under its lock), or, if
 //      the row is gone, gets a tombstone. Superseded records leave the topic with compaction.
 // Run it after every instance has been given the new key first in its list (README, "Secrets at rest").
+// Its sends span the topic's partitions, so only the partitions kafkajs's answer names count as
+// written (sendCovered, decision 0022): the rest are resent, and if that fails the run stops with the
+// error; running it again finishes the job.
 import 'reflect-metadata';
 import { randomUUID } from 'node:crypto';
-import { Partitioners, type Kafka } from 'kafkajs';
+import { Partitioners, type Kafka, type Message } from 'kafkajs';
 import { In, type DataSource } from 'typeorm';
 import { createKafka, type JsonLogger } from '@vowchat/platform';
 import { deleteConsumerGroup, runOperatorCommand } from '../cli/operator-command';
+import { sendCovered } from '../kafka/covered-send';
+import { recordingPartitioner } from '../kafka/produce-coverage';
 import {
   deleteChange,
   encodeWebhookChange,
@@ -57,19 +62,21 @@ export async function reencryptSecrets(deps: ReencryptDeps): Promise<ReencryptSu
   const say = (line: string) => print(`secrets:reencrypt: ${line}`);
   say(`sealing under key "${box.currentKeyId}" (keys held: ${box.keyIds.join(', ')})`);
 
+  const partitionOf = new WeakMap<Message, number>();
   const producer = kafka.producer({
-    createPartitioner: Partitioners.DefaultPartitioner,
+    createPartitioner: recordingPartitioner(Partitioners.DefaultPartitioner, partitionOf),
     maxInFlightRequests: 1,
     allowAutoTopicCreation: false,
   });
   await producer.connect();
   const publish = async (changes: WebhookChange[]) => {
     if (changes.length === 0) return;
-    await producer.send({
-      topic,
-      acks: -1,
-      messages: changes.map((change) => encodeWebhookChange(sealChange(change, box))),
-    });
+    await sendCovered(
+      producer,
+      { topic, acks: -1, messages: changes.map((change) => encodeWebhookChange(sealChange(change, box))) },
+      partitionOf,
+      deps.log,
+    );
   };
   try {
     const stored = new StoredSecrets({

@@ -123,6 +123,12 @@ export type BreakerStateRecord = z.infer<typeof breakerStateRecordSchema>;
 
 export const webhookStateRecordSchema = z.object({
   kind: z.literal('webhook_state'),
+  /**
+   * Derived from the webhook and the version the enable/disable brought it to, so a record
+   * published twice (the outbox's fast path and its relay) is written once by the projection.
+   * Absent in records written before it existed.
+   */
+  state_id: later(uuid('state_id')),
   webhook_id: uuid('webhook_id'),
   account_id: accountId(),
   enabled: bool('enabled'),

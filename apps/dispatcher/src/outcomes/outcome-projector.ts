@@ -360,18 +360,23 @@ async function upsertRollups(tx: EntityManager, minuteRows: RollupRow[]): Promis
   );
 }
 
-/** Inserts the state events not yet projected and returns those. */
+/**
+ * Inserts the state events not yet projected and returns those. Not yet projected: neither its
+ * position (a replayed batch) nor its record id (the same record published twice) is there; no
+ * conflict target, so both unique keys are arbiters.
+ */
 async function insertStateEvents(
   tx: EntityManager,
   { stateEvents }: ProjectionRows,
 ): Promise<StateEventRow[]> {
   if (stateEvents.length === 0) return [];
   const inserted = await tx.query<{ source_partition: number; source_offset: string }[]>(
-    `INSERT INTO webhook_state_events (source_partition, source_offset, kind, webhook_id, account_id, state, reason, at)
-     SELECT source_partition, source_offset, kind, webhook_id, account_id, state, reason, at
+    `INSERT INTO webhook_state_events (source_partition, source_offset, kind, webhook_id, account_id, state, reason, at,
+       record_id)
+     SELECT source_partition, source_offset, kind, webhook_id, account_id, state, reason, at, record_id
      FROM json_to_recordset($1::json) AS r(source_partition int, source_offset bigint, kind text, webhook_id uuid,
-       account_id bigint, state text, reason text, at timestamptz)
-     ON CONFLICT (source_partition, source_offset) DO NOTHING
+       account_id bigint, state text, reason text, at timestamptz, record_id uuid)
+     ON CONFLICT DO NOTHING
      RETURNING source_partition, source_offset`,
     [JSON.stringify(stateEvents)],
   );

@@ -81,6 +81,12 @@ export interface StateEventRow {
   state: string;
   reason: string | null;
   at: Date;
+  /**
+   * The record's own id, when it has one (a webhook_state's `state_id`, a lifecycle transition's
+   * `transition_id`): a record published twice is one event. Absent for breaker records and older
+   * records, which are keyed by their position alone.
+   */
+  record_id?: string;
 }
 
 export interface ProjectionRows {
@@ -90,11 +96,22 @@ export interface ProjectionRows {
   deferrals: DeferralRow[];
 }
 
-/** The rows for a batch of records: attempts once per id, one summary per delivery, every state event. */
+/**
+ * The rows for a batch of records: attempts once per id, one summary per delivery, every state
+ * event (once per id, for those that have one).
+ */
 export function toProjectionRows(records: readonly PositionedRecord[]): ProjectionRows {
   const attempts = new Map<string, AttemptRow>();
   const deliveries = new Map<string, DeliveryRow>();
   const stateEvents: StateEventRow[] = [];
+  const stateIds = new Set<string>();
+  const addStateEvent = (row: StateEventRow) => {
+    if (row.record_id !== undefined) {
+      if (stateIds.has(row.record_id)) return; // published twice: already counted
+      stateIds.add(row.record_id);
+    }
+    stateEvents.push(row);
+  };
   const deferrals = new Map<string, DeferralRow>();
   for (const { partition, offset, record } of records) {
     switch (record.kind) {
@@ -110,7 +127,7 @@ export function toProjectionRows(records: readonly PositionedRecord[]): Projecti
         break;
       }
       case 'breaker_state':
-        stateEvents.push({
+        addStateEvent({
           source_partition: partition,
           source_offset: offset,
           kind: 'breaker_state',
@@ -122,7 +139,7 @@ export function toProjectionRows(records: readonly PositionedRecord[]): Projecti
         });
         break;
       case 'webhook_state':
-        stateEvents.push({
+        addStateEvent({
           source_partition: partition,
           source_offset: offset,
           kind: 'webhook_state',
@@ -131,12 +148,13 @@ export function toProjectionRows(records: readonly PositionedRecord[]): Projecti
           state: record.enabled ? 'enabled' : 'disabled',
           reason: clean(record.reason),
           at: new Date(record.at),
+          record_id: record.state_id?.toLowerCase() ?? undefined,
         });
         break;
       case 'endpoint_lifecycle':
         // The transition is decided (and kept) by the lifecycle (lifecycle/lifecycle.store.ts); this
         // row is its history beside the other state events, rebuilt with them from the topic.
-        stateEvents.push({
+        addStateEvent({
           source_partition: partition,
           source_offset: offset,
           kind: 'endpoint_lifecycle',
@@ -145,6 +163,7 @@ export function toProjectionRows(records: readonly PositionedRecord[]): Projecti
           state: record.state,
           reason: clean(record.reason === null ? record.type : `${record.type}: ${record.reason}`),
           at: new Date(record.at),
+          record_id: record.transition_id.toLowerCase(),
         });
         break;
       case 'deferral': {

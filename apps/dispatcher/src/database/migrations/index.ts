@@ -9,6 +9,7 @@ import { CreateApiTokens1796034300000 } from './1796034300000-create-api-tokens'
 import { AddRollupInternalErrors1796034400000 } from './1796034400000-add-rollup-internal-errors';
 import { AddRoutedAt1796034600000 } from './1796034600000-add-routed-at';
 import { CreateWebhookOutbox1796034700000 } from './1796034700000-create-webhook-outbox';
+import { OutboxStateRecords1796034800000 } from './1796034800000-outbox-state-records';
 
 export const MIGRATIONS: (new () => object)[] = [
   CreateWebhooks1732400000000,
@@ -21,4 +22,5 @@ export const MIGRATIONS: (new () => object)[] = [
   AddRollupInternalErrors1796034400000,
   AddRoutedAt1796034600000,
   CreateWebhookOutbox1796034700000,
+  OutboxStateRecords1796034800000,
 ];

@@ -1,5 +1,7 @@
 // Publishes webhook changes to the compacted webhooks topic, from which every instance's registry
-// follows them, and enable/disable facts to the delivery topic. Acknowledged by all in-sync replicas before a change counts as published.
+// follows them, and enable/disable facts to the delivery topic (both written first to the outbox,
+// webhook-outbox.ts; lifecycle transitions come from the lifecycle's own table). Acknowledged by all
+// in-sync replicas before a change counts as published.
 // Both topics have several partitions, so a send may span brokers: only the partitions kafkajs's
 // answer names count as written (sendCovered, decision 0022); the rest are resent, then fail retriably.
 // Change records carry the webhook's secrets sealed (webhook-secrets.ts), never in plaintext.
@@ -19,6 +21,9 @@ import { DISPATCHER_CONFIG, KAFKA, LOGGER, SECRET_BOX } from '../tokens';
 import type { SecretBox } from '../secrets/secret-box';
 import { encodeWebhookChange, type WebhookChange } from './webhook-change';
 import { sealChange } from './webhook-secrets';
+
+/** The header naming a delivery-topic record's kind (as outcomes/delivery-recorder.ts sets it). */
+const RECORD_KIND_HEADER = 'vowchat-record-kind';
 
 @Injectable()
 export class WebhookChangePublisher implements OnApplicationBootstrap, BeforeApplicationShutdown {
@@ -69,19 +74,30 @@ export class WebhookChangePublisher implements OnApplicationBootstrap, BeforeApp
    * explain (keyed by webhook id, so in the same partition).
    */
   async publishState(...records: (WebhookStateRecord | EndpointLifecycleRecord)[]): Promise<void> {
-    if (records.length === 0) return;
+    await this.sendDeliveryRecords(
+      records.map((record) => ({
+        key: record.webhook_id,
+        value: JSON.stringify(record),
+        headers: { [RECORD_KIND_HEADER]: record.kind },
+      })),
+    );
+  }
+
+  /**
+   * Publishes `webhook_state` records already encoded (the outbox's, keyed by webhook id) to the
+   * delivery topic, in the order given, with the record kind header `publishState` sets.
+   */
+  async publishStateRecords(records: { key: string; value: string }[]): Promise<void> {
+    const kind: WebhookStateRecord['kind'] = 'webhook_state';
+    await this.sendDeliveryRecords(records.map((r) => ({ ...r, headers: { [RECORD_KIND_HEADER]: kind } })));
+  }
+
+  private async sendDeliveryRecords(messages: Message[]): Promise<void> {
+    if (messages.length === 0) return;
     await this.connect();
     await sendCovered(
       this.producer,
-      {
-        topic: this.config.topics.deliveries,
-        acks: -1,
-        messages: records.map((record) => ({
-          key: record.webhook_id,
-          value: JSON.stringify(record),
-          headers: { 'vowchat-record-kind': record.kind },
-        })),
-      },
+      { topic: this.config.topics.deliveries, acks: -1, messages },
       this.partitionOf,
       this.log,
     );

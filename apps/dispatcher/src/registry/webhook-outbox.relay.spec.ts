@@ -13,7 +13,10 @@ class RecordingLogger extends JsonLogger {
   }
 }
 
-const record = (n: number): RelayedRecord => ({ key: `w${n}`, value: `{"n":${n}}` });
+const record = (n: number): RelayedRecord => ({ kind: 'webhook_change', key: `w${n}`, value: `{"n":${n}}` });
+const state = (n: number): RelayedRecord => ({ kind: 'webhook_state', key: `w${n}`, value: `{"s":${n}}` });
+/** What a publisher is handed: the record without its outbox kind. */
+const sent = ({ key, value }: RelayedRecord) => ({ key, value });
 
 /** An outbox whose relay() answers each call with the next outcome: rows to publish, or an error. */
 function outboxOf(outcomes: (RelayedRecord[] | Error)[]) {
@@ -30,30 +33,41 @@ function outboxOf(outcomes: (RelayedRecord[] | Error)[]) {
   };
 }
 
-function relayWith(outbox: ReturnType<typeof outboxOf>, publish = async (_: RelayedRecord[]) => {}) {
-  const published: RelayedRecord[][] = [];
+type Sent = { key: string; value: string };
+
+function relayWith(outbox: ReturnType<typeof outboxOf>, publish = async (_: Sent[]) => {}) {
+  /** Each send: the webhooks topic's (publishRecords) or the delivery topic's (publishStateRecords). */
+  const sends: { to: 'webhooks' | 'deliveries'; records: Sent[] }[] = [];
   const log = new RecordingLogger('test');
   const relay = new WebhookOutboxRelay(
     outbox,
     {
       publishRecords: async (records) => {
         await publish(records);
-        published.push(records);
+        sends.push({ to: 'webhooks', records });
+      },
+      publishStateRecords: async (records) => {
+        await publish(records);
+        sends.push({ to: 'deliveries', records });
       },
     },
     log,
     { minAgeMs: 3_000, batchSize: 2 },
   );
-  return { relay, published, log };
+  return { relay, sends, log };
 }
 
 describe('WebhookOutboxRelay.tick', () => {
   it('publishes due rows in the order the outbox hands them, and keeps going while batches are full', async () => {
     const outbox = outboxOf([[record(1), record(2)], [record(3), record(4)], [record(5)]]);
-    const { relay, published } = relayWith(outbox);
+    const { relay, sends } = relayWith(outbox);
 
     expect(await relay.tick()).toBe(5);
-    expect(published).toEqual([[record(1), record(2)], [record(3), record(4)], [record(5)]]);
+    expect(sends).toEqual([
+      { to: 'webhooks', records: [record(1), record(2)].map(sent) },
+      { to: 'webhooks', records: [record(3), record(4)].map(sent) },
+      { to: 'webhooks', records: [record(5)].map(sent) },
+    ]);
     expect(outbox.calls).toEqual([
       { minAgeMs: 3_000, limit: 2 },
       { minAgeMs: 3_000, limit: 2 },
@@ -63,9 +77,9 @@ describe('WebhookOutboxRelay.tick', () => {
 
   it('does nothing more when nothing is due', async () => {
     const outbox = outboxOf([[]]);
-    const { relay, published, log } = relayWith(outbox);
+    const { relay, sends, log } = relayWith(outbox);
     expect(await relay.tick()).toBe(0);
-    expect(published).toEqual([]);
+    expect(sends).toEqual([]);
     expect(log.lines).toEqual([]);
   });
 
@@ -77,7 +91,7 @@ describe('WebhookOutboxRelay.tick', () => {
       [record(1)],
     ]);
     let kafkaUp = false;
-    const { relay, published, log } = relayWith(outbox, async () => {
+    const { relay, sends, log } = relayWith(outbox, async () => {
       if (!kafkaUp) throw new Error('Connection error: connect ECONNREFUSED 127.0.0.1:9092');
     });
 
@@ -95,8 +109,28 @@ describe('WebhookOutboxRelay.tick', () => {
 
     kafkaUp = true;
     expect(await relay.tick()).toBe(1);
-    expect(published).toEqual([[record(1)]]);
+    expect(sends).toEqual([{ to: 'webhooks', records: [sent(record(1))] }]);
     expect(log.lines.map((l) => l.msg)).toContain('webhook outbox relay working again');
+  });
+
+  it("sends each kind of row to its topic, in the rows' order, one send per topic", async () => {
+    const outbox = outboxOf([[record(1), state(1), record(2), state(2)]]);
+    const { relay, sends } = relayWith(outbox);
+    expect(await relay.tick()).toBe(4);
+    expect(sends).toEqual([
+      { to: 'webhooks', records: [record(1), record(2)].map(sent) },
+      { to: 'deliveries', records: [state(1), state(2)].map(sent) },
+    ]);
+  });
+
+  it("fails the whole batch when one topic's send fails, so its rows are all kept", async () => {
+    const outbox = outboxOf([[state(1), record(1)]]);
+    const { relay, log } = relayWith(outbox, async (records) => {
+      if (records.some((r) => r.key === 'w1' && r.value.startsWith('{"n"')))
+        throw new Error('broker unreachable');
+    });
+    expect(await relay.tick()).toBe(0);
+    expect(log.lines[0].fields).toMatchObject({ kind: 'outbox_relay_failed', error: 'broker unreachable' });
   });
 
   it('stops between batches once shut down', async () => {

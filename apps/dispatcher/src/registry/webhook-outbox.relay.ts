@@ -1,6 +1,7 @@
-// Publishes the webhook changes left in the outbox (webhook-outbox.ts): every instance runs one, on
-// a timer. Two relays never publish the same row (SKIP LOCKED); a row published both by the fast
-// path and a relay reaches the topic twice, which is harmless (registries apply by version). A
+// Publishes the webhook changes and state records left in the outbox (webhook-outbox.ts): every
+// instance runs one, on a timer. Two relays never publish the same row (SKIP LOCKED); a row
+// published both by the fast path and a relay reaches its topic twice, which is harmless
+// (registries apply changes by version; the projection writes a state record once, by its id). A
 // failure (Kafka or Postgres unreachable, or the database not connected yet) is logged and the
 // next tick tries again: the rows wait in Postgres.
 import {
@@ -13,8 +14,8 @@ import {
 import { SampledLog, type JsonLogger } from '@vowchat/platform';
 import { LOGGER } from '../tokens';
 import { WebhookChangePublisher } from './webhook-changes.publisher';
-import { DEFAULT_RELAY_TIMING, type RelayTiming } from './webhook-outbox';
-import { WebhookOutboxRepository } from './webhook-outbox.repository';
+import { DEFAULT_RELAY_TIMING, groupByKind, type OutboxKind, type RelayTiming } from './webhook-outbox';
+import { WebhookOutboxRepository, type RelayedRecord } from './webhook-outbox.repository';
 
 /** The longest shutdown waits for a tick in flight. */
 const SHUTDOWN_WAIT_MS = 10_000;
@@ -31,15 +32,21 @@ export class WebhookOutboxRelay implements OnApplicationBootstrap, OnModuleDestr
   private running: Promise<number> | null = null;
   private stopped = false;
   private failing = false;
+  /** Where each kind of row is published: its topic, and that topic's headers. */
+  private readonly sinks: Record<OutboxKind, (records: { key: string; value: string }[]) => Promise<void>>;
 
   constructor(
     @Inject(WebhookOutboxRepository) private readonly outbox: Pick<WebhookOutboxRepository, 'relay'>,
     @Inject(WebhookChangePublisher)
-    private readonly publisher: Pick<WebhookChangePublisher, 'publishRecords'>,
+    publisher: Pick<WebhookChangePublisher, 'publishRecords' | 'publishStateRecords'>,
     @Inject(LOGGER) logger: JsonLogger,
     @Optional() @Inject(OUTBOX_RELAY_TIMING) timing?: Partial<RelayTiming>,
   ) {
     this.timing = { ...DEFAULT_RELAY_TIMING, ...timing };
+    this.sinks = {
+      webhook_change: (records) => publisher.publishRecords(records),
+      webhook_state: (records) => publisher.publishStateRecords(records),
+    };
     this.log = logger.child({ component: 'webhook-outbox' });
     // While Postgres or Kafka is down every tick fails: one line at once, then one per minute.
     this.failures = new SampledLog(this.log, { intervalMs: 60_000 });
@@ -58,9 +65,7 @@ export class WebhookOutboxRelay implements OnApplicationBootstrap, OnModuleDestr
     try {
       let batch: number;
       do {
-        batch = await this.outbox.relay(minAgeMs, batchSize, (records) =>
-          this.publisher.publishRecords(records),
-        );
+        batch = await this.outbox.relay(minAgeMs, batchSize, (records) => this.publish(records));
         relayed += batch;
       } while (batch === batchSize && !this.stopped);
     } catch (error) {
@@ -77,8 +82,15 @@ export class WebhookOutboxRelay implements OnApplicationBootstrap, OnModuleDestr
       this.log.info('webhook outbox relay working again');
     }
     // Only rows whose fast publish failed, or whose instance stopped before it: worth a line.
-    if (relayed > 0) this.log.info('relayed webhook changes from the outbox', { changes: relayed });
+    if (relayed > 0) this.log.info('relayed webhook changes from the outbox', { records: relayed });
     return relayed;
+  }
+
+  /** One send per topic, each in the rows' order (a batch fails whole, and is retried whole). */
+  private async publish(records: RelayedRecord[]): Promise<void> {
+    for (const [kind, group] of groupByKind(records)) {
+      await this.sinks[kind](group.map(({ key, value }) => ({ key, value })));
+    }
   }
 
   async onModuleDestroy(): Promise<void> {

@@ -1,13 +1,17 @@
 // The `webhooks` table. Every change runs in a transaction holding the row lock, so concurrent
 // changes to one webhook get consecutive versions, and writes its change record to the outbox in
-// that transaction (webhook-outbox.ts): committed means bound for the webhooks topic. Secrets are
+// that transaction (webhook-outbox.ts): committed means bound for the webhooks topic. A change that
+// enables or disables it also writes its `webhook_state` record there, bound for the delivery topic
+// (whoever asked for it: the API, a 410 Gone, the lifecycle). Secrets are
 // sealed in the row and plaintext in what this returns (webhook-secrets.ts): a row whose secret
 // does not open throws, it is never used.
 import { Inject, Injectable } from '@nestjs/common';
+import type { WebhookStateRecord } from '@vowchat/events';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { SecretBox } from '../secrets/secret-box';
 import { SECRET_BOX } from '../tokens';
 import { deleteChange, upsertChange } from './webhook-change';
+import { webhookStateRecord } from './webhook-outbox';
 import { WebhookOutboxRepository } from './webhook-outbox.repository';
 import { openWebhookSecrets, sealWebhookSecrets } from './webhook-secrets';
 import { WebhookEntity } from './webhook.entity';
@@ -63,23 +67,26 @@ export class WebhookRepository {
   /**
    * Locks the row, lets `change` edit it (returning false when there is nothing to change), then
    * bumps its version and saves it. Null when there is no such row; the row unchanged when `change`
-   * declined.
+   * declined. `state` is the enable/disable's record (also in the outbox) when `enabled` changed.
    */
   async update(
     ref: WebhookRef,
     at: Date,
     change: (webhook: WebhookEntity) => boolean,
-  ): Promise<{ webhook: WebhookEntity; changed: boolean } | null> {
+  ): Promise<{ webhook: WebhookEntity; changed: boolean; state: WebhookStateRecord | null } | null> {
     return this.dataSource.transaction(async (m) => {
       const row = await this.lock(m, ref);
       if (row === null) return null;
       const webhook = openWebhookSecrets(row, this.box);
-      if (!change(webhook)) return { webhook, changed: false };
+      const wasEnabled = webhook.enabled;
+      if (!change(webhook)) return { webhook, changed: false, state: null };
       webhook.version += 1;
       webhook.updatedAt = at;
       await m.save(WebhookEntity, sealWebhookSecrets(webhook, this.box));
       await this.outbox.add(m, upsertChange(webhook));
-      return { webhook, changed: true };
+      const state = webhook.enabled === wasEnabled ? null : webhookStateRecord(webhook, at);
+      if (state) await this.outbox.addState(m, state, webhook.version);
+      return { webhook, changed: true, state };
     });
   }
 

@@ -2,11 +2,12 @@
 // delivery path (410 Gone) and the endpoint lifecycle (automatic disable) all call these. Every
 // change commits to Postgres with its outbox row, is applied to this instance's registry (so the
 // very next event this instance consumes already sees it), and is published at once to the
-// compacted webhooks topic for the other instances. When that publish fails the change still
-// stands: the outbox relay publishes it within seconds (registry/webhook-outbox.ts).
+// compacted webhooks topic for the other instances; an enable/disable's state record likewise, to
+// the delivery topic. When a publish fails the change still stands: the outbox relay publishes it
+// within seconds (registry/webhook-outbox.ts).
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import { generateSecret } from '@vowchat/events';
+import { generateSecret, type WebhookStateRecord } from '@vowchat/events';
 import { redactUrl, type JsonLogger } from '@vowchat/platform';
 import type { DispatcherConfig } from '../config';
 import { CLOCK, DISPATCHER_CONFIG, LOGGER, type Clock } from '../tokens';
@@ -77,7 +78,6 @@ export class WebhooksService {
   }
 
   async update(accountId: number, id: string, input: UpdateWebhookInput): Promise<Webhook> {
-    let enabledChanged = false;
     const result = await this.repository.update({ id, accountId }, this.clock.now(), (w) => {
       if (input.url !== undefined) w.url = input.url;
       if (input.subscriptions !== undefined) w.subscriptions = input.subscriptions;
@@ -86,13 +86,12 @@ export class WebhooksService {
       if (input.enabled !== undefined && input.enabled !== w.enabled) {
         w.enabled = input.enabled;
         w.disabledReason = input.enabled ? null : DISABLED_THROUGH_API;
-        enabledChanged = true;
       }
       return true;
     });
     if (result === null) throw new WebhookNotFoundError(id);
     await this.propagate('webhook updated', upsertChange(result.webhook));
-    if (enabledChanged) await this.recordState(result.webhook);
+    if (result.state) await this.recordState(result.state, result.webhook.version);
     return result.webhook;
   }
 
@@ -136,21 +135,42 @@ export class WebhooksService {
     if (result === null) return undefined;
     if (result.changed) {
       await this.propagate(enabled ? 'webhook enabled' : 'webhook disabled', upsertChange(result.webhook));
-      await this.recordState(result.webhook);
+      if (result.state) await this.recordState(result.state, result.webhook.version);
     }
     return result.webhook;
   }
 
-  /** Every enable/disable is also a fact on the delivery topic (and so in the delivery log). */
-  private async recordState(w: Webhook): Promise<void> {
-    await this.publisher.publishState({
-      kind: 'webhook_state',
-      webhook_id: w.id,
-      account_id: w.accountId,
-      enabled: w.enabled,
-      reason: w.disabledReason ?? 'enabled',
-      at: this.clock.now().toISOString(),
-    });
+  /**
+   * Every enable/disable is also a fact on the delivery topic (and so in the delivery log), written
+   * to the outbox with the change (version `version`). Published here unless an older state record
+   * of the webhook still waits there: the relay then publishes both, oldest first, since the
+   * lifecycle reads them in topic order. Never throws: the outbox row is committed.
+   */
+  private async recordState(state: WebhookStateRecord, version: number): Promise<void> {
+    const identity = { webhook_id: state.webhook_id, account_id: state.account_id, version };
+    try {
+      if (!(await this.outbox.stateIsNext(state.webhook_id, version))) {
+        this.logger.info('webhook state left to the outbox relay, after an older one', identity);
+        return;
+      }
+      await this.publisher.publishState(state);
+    } catch (error) {
+      this.logger.warnWith('webhook state not published yet: the outbox relay will', {
+        ...identity,
+        topic: this.config.topics.deliveries,
+        error: (error as Error).message,
+      });
+      return;
+    }
+    try {
+      await this.outbox.statePublished(state.webhook_id, version);
+    } catch (error) {
+      // The row stays, so the relay publishes it a second time: the projection writes it once (state_id).
+      this.logger.warnWith('published webhook state left in the outbox', {
+        ...identity,
+        error: (error as Error).message,
+      });
+    }
   }
 
   /** Called once `change` is committed (with its outbox row). */

@@ -5,6 +5,7 @@ export * from './logger';
 export * from './api-token.guard';
 export * from './credentials';
 export * from './kafka-client';
+export * from './topic-catch-up';
 export * from './sampled-log';
 export * from './health-answer';
 export * from './token-bucket';

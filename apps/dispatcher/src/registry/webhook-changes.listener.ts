@@ -9,7 +9,7 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import type { Batch, Consumer, Kafka, KafkaMessage } from 'kafkajs';
-import type { JsonLogger } from '@vowchat/platform';
+import { TopicCatchUp, type JsonLogger } from '@vowchat/platform';
 import type { DispatcherConfig } from '../config';
 import { DatabaseConnection } from '../database/database-connection';
 import type { SecretBox } from '../secrets/secret-box';
@@ -71,34 +71,18 @@ export class WebhookChangesListener implements OnApplicationBootstrap, OnModuleD
   /** Follows the topic and resolves once it has read every partition up to its end at the start. */
   private async loadFromTopic(): Promise<void> {
     const topic = this.config.topics.webhooks;
-    const admin = this.kafka.admin();
-    await admin.connect();
-    const pending = new Map<number, number>();
-    try {
-      for (const p of await admin.fetchTopicOffsets(topic))
-        if (Number(p.high) > Number(p.low)) pending.set(p.partition, Number(p.high));
-    } finally {
-      await admin.disconnect();
-    }
-    let caughtUp!: () => void;
-    const reachedEnd = new Promise<void>((resolve) => (caughtUp = resolve));
-    if (pending.size === 0) caughtUp();
-    await this.follow((batch) => {
-      const target = pending.get(batch.partition);
-      if (target === undefined || Number(batch.lastOffset()) + 1 < target) return;
-      pending.delete(batch.partition);
-      if (pending.size === 0) caughtUp();
-    });
+    const catchUp = await TopicCatchUp.of(this.kafka, topic);
+    await this.follow((batch) => catchUp.batchRead(batch.partition, batch.lastOffset()));
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<'timeout'>(
       (resolve) => (timer = setTimeout(() => resolve('timeout'), TOPIC_LOAD_TIMEOUT_MS)),
     );
-    const outcome = await Promise.race([reachedEnd, timedOut]);
+    const outcome = await Promise.race([catchUp.reached, timedOut]);
     clearTimeout(timer);
     if (outcome === 'timeout')
       throw new Error(
         `Postgres is unavailable and the webhooks topic ${topic} was not read to its end within ` +
-          `${TOPIC_LOAD_TIMEOUT_MS / 1000} s (partitions ${[...pending.keys()].join(', ')} behind): ` +
+          `${TOPIC_LOAD_TIMEOUT_MS / 1000} s (partitions ${catchUp.behind.join(', ')} behind): ` +
           'without either the dispatcher cannot know its webhooks; start it again once Kafka or Postgres is reachable',
       );
     this.registry.markAsLoaded();

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Consumer, Kafka } from 'kafkajs';
 import { ensureTopics } from '../kafka-client';
+import { TopicCatchUp } from '../topic-catch-up';
 import type { JsonLogger } from '../logger';
 import { decodeCredentialChange, type CredentialChange } from './credential-record';
 import { CredentialSet } from './credential-set';
@@ -75,24 +76,12 @@ export class CredentialsFollower implements CredentialResolver {
     const { topic, catchUpTimeoutMs = 15_000, replicationFactor = 1 } = this.options;
     // One partition: a few thousand small records at most, read whole by every instance.
     await ensureTopics(this.kafka, [{ topic, partitions: 1, compacted: true }], { replicationFactor });
-    const admin = this.kafka.admin();
-    await admin.connect();
-    const pending = new Map<number, number>();
-    try {
-      for (const p of await admin.fetchTopicOffsets(topic))
-        if (Number(p.high) > Number(p.low)) pending.set(p.partition, Number(p.high));
-    } finally {
-      await admin.disconnect();
-    }
-    let caughtUp!: () => void;
-    const reachedEnd = new Promise<void>((resolve) => (caughtUp = resolve));
-    const markCaughtUp = () => {
+    const catchUp = await TopicCatchUp.of(this.kafka, topic);
+    void catchUp.reached.then(() => {
       if (this.state !== 'starting') return;
       this.state = 'following';
       this.logger.info('credentials loaded', { topic, tokens: this.set.size });
-      caughtUp();
-    };
-    if (pending.size === 0) markCaughtUp();
+    });
 
     this.consumer.on(this.consumer.events.CRASH, ({ payload }) => {
       this.logger.errorWith('credentials follower crashed', {
@@ -121,16 +110,12 @@ export class CredentialsFollower implements CredentialResolver {
               reason: decoded.reason,
             });
         }
-        const target = pending.get(batch.partition);
-        if (target !== undefined && Number(batch.lastOffset()) + 1 >= target) {
-          pending.delete(batch.partition);
-          if (pending.size === 0) markCaughtUp();
-        }
+        catchUp.batchRead(batch.partition, batch.lastOffset());
       },
     });
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<void>((resolve) => (timer = setTimeout(resolve, catchUpTimeoutMs)));
-    await Promise.race([reachedEnd, timedOut]);
+    await Promise.race([catchUp.reached, timedOut]);
     clearTimeout(timer);
     if (this.state === 'starting')
       this.logger.warnWith('credentials not yet loaded: issued tokens get 503 until they are', {

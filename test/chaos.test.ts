@@ -1,9 +1,8 @@
 /* eslint jest/expect-expect: ["error", { "assertFunctionNames": ["expect", "expectTargets"] }] */
 // The short version of `npm run chaos` (chaos/): a few fault scenarios at small scale, on real
 // processes, each asserting that nothing acknowledged is lost and that Postgres equals the delivery
-// topic (the leader kill on three brokers is in chaos-kafka.test.ts, so the two run side by side).
-// Scenarios that miss a target today because of a known defect (the dispatcher cannot start without
-// Postgres) are left to `npm run chaos`, which reports them.
+// topic (the leader kill on three brokers is in chaos-kafka.test.ts and the start without Postgres
+// in chaos-postgres-start.test.ts, so they run side by side).
 import { setProgressSink } from '../chaos/progress';
 import { runDispatcherKills } from '../chaos/scenarios/dispatcher-kills';
 import { runPostgresOutage } from '../chaos/scenarios/postgres-outage';

@@ -40,10 +40,8 @@ export async function runChurn(p: ChurnParams): Promise<ScenarioResult> {
       capacity: p.events,
     },
     async (system) => {
-      // The first instance migrates the empty schema alone: instances started at once on an empty
-      // database race on the migrations today (one exits with a duplicate key in pg_type).
-      await system.startDispatcher(0);
-      await Promise.all([1, 2].map((i) => system.startDispatcher(i)));
+      // All three start at once on the empty schema: they migrate one at a time (an advisory lock).
+      await Promise.all([0, 1, 2].map((i) => system.startDispatcher(i)));
       await system.createWebhooks();
       await system.connectPublisher();
       system.behaveSlot(1, { kind: 'status', code: 500 });

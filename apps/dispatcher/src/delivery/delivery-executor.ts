@@ -1,8 +1,9 @@
 // Makes one attempt of one delivery and makes its outcome durable: the attempt record on the
 // delivery topic, and the next attempt (if any) in the retry store. `attempt` resolves as soon as
-// the request is done (or the breaker deferred the job), so the endpoint's lane slot is not held
-// while Postgres or Kafka is away; the `durable` it hands back resolves once every write is
-// acknowledged, which is what lets the consumer commit past the record (docs/decisions/0020-lane-slots.md).
+// the request is done (or the breaker deferred the job) and hands back two promises: `recorded`
+// (the record on the topic: the endpoint's lane slot waits for it, so attempts never outrun the
+// topic's writer) and `durable` (every write acknowledged, the retry store's included: what lets the
+// consumer commit past the record; no lane waits on Postgres). docs/decisions/0020-lane-slots.md.
 import { newEventId, signRequest, type AttemptOutcome, type AttemptRecord } from '@vowchat/events';
 import type { JsonLogger, SampledLog } from '@vowchat/platform';
 import { BreakerOpenError, type EndpointBreakers } from '../circuit/endpoint-breakers';
@@ -45,12 +46,18 @@ class CountedFailure extends Error {
   }
 }
 
-/** An attempt that is over: `durable` resolves (never rejects) once its outcome is written. */
+/**
+ * An attempt that is over. `recorded` resolves once its record is on the delivery topic (the lane
+ * waits for that: it keeps attempts from outrunning the topic's writer); `durable` once its whole
+ * outcome is written, the retry store's part included (the lane does not wait for that). Neither
+ * rejects.
+ */
 export interface Attempted {
+  recorded: Promise<void>;
   durable: Promise<void>;
 }
 
-const NOTHING_TO_WRITE: Attempted = { durable: Promise.resolve() };
+const NOTHING_TO_WRITE: Attempted = { recorded: Promise.resolve(), durable: Promise.resolve() };
 
 export class DeliveryExecutor {
   constructor(private readonly deps: DeliveryExecutorDeps) {}
@@ -63,7 +70,7 @@ export class DeliveryExecutor {
       // Deleted or disabled since the job was created: nothing to deliver, nothing to keep.
       deps.metrics.skipped.inc({ reason: 'webhook_gone' });
       if (job.source === 'retry')
-        return { durable: this.durably(job, () => deps.retries.complete(job.deliveryId, job.attempt)) };
+        return this.written(job, null, [() => deps.retries.complete(job.deliveryId, job.attempt)]);
       return NOTHING_TO_WRITE;
     }
     const startedAt = deps.clock.now();
@@ -81,13 +88,9 @@ export class DeliveryExecutor {
         // The deferral goes on the delivery topic too (health rollups count it); built once, so a
         // rewrite keeps its id and is counted once.
         const deferral = deferralRecord(job, 'breaker_open', deps.clock.now());
-        return {
-          durable: this.durably(
-            job,
-            () => deps.retries.schedule(job, dueAt),
-            () => deps.recorder.record(deferral),
-          ),
-        };
+        return this.written(job, () => deps.recorder.record(deferral), [
+          () => deps.retries.schedule(job, dueAt),
+        ]);
       }
       if (!(error instanceof CountedFailure)) {
         // A bug of ours: not retried (it would fail the same way), but the payload is kept with the
@@ -103,7 +106,7 @@ export class DeliveryExecutor {
         ({ result, verdict } = error);
       }
     }
-    return { durable: this.settle(job, target, startedAt, result, verdict) };
+    return this.settle(job, target, startedAt, result, verdict);
   }
 
   private async send(
@@ -135,7 +138,7 @@ export class DeliveryExecutor {
     startedAt: Date,
     result: SendResult,
     verdict: Verdict,
-  ): Promise<void> {
+  ): Attempted {
     const { deps } = this;
     const finishedAt = deps.clock.now();
     let outcome: AttemptOutcome;
@@ -194,22 +197,40 @@ export class DeliveryExecutor {
       startedAt,
       finishedAt,
     });
-    const writes = [() => deps.recorder.record(record)];
+    const storeWrites: (() => Promise<void>)[] = [];
     if (nextAttemptAt) {
       const at = nextAttemptAt;
-      writes.push(() => deps.retries.schedule({ ...job, attempt: job.attempt + 1, source: 'retry' }, at));
-    } else if (job.source === 'retry') writes.push(() => deps.retries.complete(job.deliveryId, job.attempt));
-    const written = this.durably(job, ...writes);
+      storeWrites.push(() =>
+        deps.retries.schedule({ ...job, attempt: job.attempt + 1, source: 'retry' }, at),
+      );
+    } else if (job.source === 'retry')
+      storeWrites.push(() => deps.retries.complete(job.deliveryId, job.attempt));
+    const written = this.written(job, () => deps.recorder.record(record), storeWrites);
     if (verdict.kind !== 'gone') return written;
-    return written.then(() =>
-      this.durably(job, () =>
-        deps.disableGone(target.id, `endpoint answered 410 Gone (delivery ${job.deliveryId})`),
+    return {
+      recorded: written.recorded,
+      durable: written.durable.then(() =>
+        this.durably(job, () =>
+          deps.disableGone(target.id, `endpoint answered 410 Gone (delivery ${job.deliveryId})`),
+        ),
       ),
-    );
+    };
+  }
+
+  /** Starts an outcome's writes: its record on the delivery topic (if any) and its retry-store writes. */
+  private written(
+    job: DeliveryJob,
+    record: (() => Promise<void>) | null,
+    storeWrites: (() => Promise<void>)[],
+  ): Attempted {
+    const recorded = record === null ? Promise.resolve() : this.durably(job, record);
+    const stored = this.durably(job, ...storeWrites);
+    return { recorded, durable: Promise.all([recorded, stored]).then(() => undefined) };
   }
 
   /** Makes writes durable, each retried on its own while it can succeed; a refused write is logged, not retried. */
   private async durably(job: DeliveryJob, ...writes: (() => Promise<void>)[]): Promise<void> {
+    if (writes.length === 0) return;
     await writeEachDurably(writes, {
       log: this.deps.durableLog,
       what: 'delivery_outcome',

@@ -52,12 +52,19 @@ function pipelineWith({
   queueCap = 10,
   volumeThreshold = 100,
   resetTimeoutMs = 60_000,
+  topicUp = Promise.resolve(),
+}: {
+  concurrency?: number;
+  queueCap?: number;
+  volumeThreshold?: number;
+  resetTimeoutMs?: number;
+  topicUp?: Promise<void>;
 } = {}) {
   let storeBack!: () => void;
   const storeUp = new Promise<void>((resolve) => (storeBack = resolve));
   const endpoint = { status: 503, requests: [] as string[] };
   const retries = { schedule: jest.fn(() => storeUp), complete: jest.fn(() => storeUp) };
-  const recorder = { record: jest.fn(async () => undefined) };
+  const recorder = { record: jest.fn(() => topicUp) };
   const metrics = new DispatcherMetrics({ defaultMetrics: false });
   const sampled = new SampledLog(new SilentLogger('test'));
   const clock = { now: () => new Date() };
@@ -202,5 +209,30 @@ describe('DeliveryPipeline while the retry store is away', () => {
     await pipeline.idle();
     expect(durable.has('d3')).toBe(true);
     expect(pipeline.pendingDurable).toBe(0);
+  });
+});
+
+describe('DeliveryPipeline while the delivery topic is slow', () => {
+  it("holds a lane slot until the attempt record is on the topic, so attempts keep the writer's pace", async () => {
+    let topicBack!: () => void;
+    const topicUp = new Promise<void>((resolve) => (topicBack = resolve));
+    const { pipeline, endpoint, durable, submit, storeBack, breakers } = pipelineWith({
+      concurrency: 2,
+      topicUp,
+    });
+    endpoint.status = 200;
+    storeBack();
+    for (let n = 1; n <= 4; n++) submit(n);
+    await until('two requests, their records being written', () => endpoint.requests.length === 2);
+    await new Promise((resolve) => setTimeout(resolve, 20));
+    expect(endpoint.requests).toHaveLength(2);
+    expect(pipeline.queues.active).toBe(2);
+    expect(durable.size).toBe(0);
+
+    topicBack();
+    await pipeline.idle();
+    expect(endpoint.requests).toHaveLength(4);
+    expect([...durable].sort()).toEqual(['d1', 'd2', 'd3', 'd4']);
+    breakers.close();
   });
 });

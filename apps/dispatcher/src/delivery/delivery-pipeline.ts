@@ -2,8 +2,9 @@
 // webhooks subscribed to its type in the in-memory registry (no database query per event), and
 // queue one job per webhook on that endpoint's lane. `done` fires when every job is durable.
 // A lane waits for its endpoint's rate limit; a job that finds it full is deferred to the retry store.
-// A job leaves its lane when its request is over; the write of its outcome goes on outside the lane
-// (still holding the job, and counted in `pendingDurable`), so a lane never waits on Postgres.
+// A job leaves its lane when its request is over and its attempt record is on the delivery topic;
+// its retry-store write goes on outside the lane (the job counted in `pendingDurable` meanwhile), so
+// a lane never waits on Postgres.
 import { decodeEventRecord, type EventType } from '@vowchat/events';
 import type { SampledLog } from '@vowchat/platform';
 import type { RecordSink, TakenRecord } from '../consumer/event-stream.server';
@@ -61,8 +62,12 @@ export class DeliveryPipeline implements RecordSink {
       admit: deps.rateLimits && ((webhookId) => deps.rateLimits!.take(webhookId)),
       onThrottled: (jobs) => deps.metrics.rateLimited.inc(jobs),
       run: async (queued) => {
-        const { durable } = await deps.executor.attempt(queued.job);
+        const { recorded, durable } = await deps.executor.attempt(queued.job);
         this.untilDurable(queued, durable);
+        // The slot waits for the attempt record on the delivery topic, not for the retry store:
+        // attempts keep the pace of the topic's writer (what is attempted ahead of it is redone
+        // after a crash or a rebalance), and no lane waits on Postgres.
+        await recorded;
       },
     });
   }

@@ -69,6 +69,33 @@ describe('RetryStore leases', () => {
     expect(first[0].body).toHaveLength(400_000);
   });
 
+  it('removes, instead of leasing, a due row whose attempt already has a final outcome; a redelivery stays', async () => {
+    const now = new Date();
+    const [delivered, redelivered, retrying] = [job(10), job(10), job(10)];
+    for (const j of [delivered, redelivered, retrying]) await store.schedule(j, now);
+    // What the projection holds: attempt 2 delivered (the row is a dead instance's leftover),
+    // attempt 2 failed (the row, attempt 3, is a redelivery), attempt 1 retrying (the row is attempt 2's).
+    const deliveriesRow = (j: DeliveryJob, outcome: string, attempts: number) =>
+      dataSource.query(
+        `INSERT INTO deliveries (delivery_id, event_id, webhook_id, account_id, event_type, outcome, attempts,
+           first_attempt_at, last_attempt_at) VALUES ($1, $2, $3, $4, $5, $6, $7, now(), now())`,
+        [j.deliveryId, j.eventId, j.webhookId, j.accountId, j.eventType, outcome, attempts],
+      );
+    await deliveriesRow(delivered, 'delivered', 2);
+    await deliveriesRow(redelivered, 'failed', 2);
+    await store.schedule({ ...redelivered, attempt: 3 }, now);
+    await deliveriesRow(retrying, 'retrying', 1);
+
+    const leased = await store.leaseDue(now, 100, 15_000);
+    expect(leased.map((j) => [j.deliveryId, j.attempt]).sort()).toEqual(
+      [
+        [redelivered.deliveryId, 3],
+        [retrying.deliveryId, 2],
+      ].sort(),
+    );
+    expect(await store.count()).toBe(2);
+  });
+
   it('renews only leases still held: same attempt, not lapsed, not rescheduled or completed', async () => {
     const [a, b, c, d] = [job(10), job(10), job(10), job(10)];
     const due = new Date(Date.now() - 60_000);

@@ -55,6 +55,19 @@ export class RetryStore {
     leaseMs: number,
     maxBytes = Number.MAX_SAFE_INTEGER,
   ): Promise<DeliveryJob[]> {
+    // A due row whose attempt already has a final outcome on the delivery topic (projected into
+    // `deliveries`) is left over by an instance that died between writing that outcome and removing
+    // the row: removed, not sent again. A redelivery's row asks for a later attempt and stays.
+    // SKIP LOCKED: a row being written or renewed is left for a later poll (never waited on).
+    await this.db.query(
+      `WITH stale AS (
+         SELECT s.delivery_id FROM scheduled_retries s JOIN deliveries d ON d.delivery_id = s.delivery_id
+          WHERE s.due_at <= $1 AND (s.leased_until IS NULL OR s.leased_until <= $1)
+            AND d.outcome IN ('delivered', 'failed', 'dead') AND d.attempts >= s.attempt
+          LIMIT $2 FOR UPDATE OF s SKIP LOCKED)
+       DELETE FROM scheduled_retries s USING stale WHERE s.delivery_id = stale.delivery_id`,
+      [now, limit],
+    );
     const rows = await this.db.query<[RetryRow[], number]>(
       `WITH candidates AS (
          SELECT delivery_id, due_at, octet_length(body) AS bytes FROM scheduled_retries

@@ -50,6 +50,9 @@ export class CredentialsFollower implements CredentialResolver {
       allowAutoTopicCreation: false,
       // Data returns at once; a short long-poll only keeps shutdown quick.
       maxWaitTimeInMs: 500,
+      // kafkajs's default (5 retries), and no restart once stopped: a crash while the app closes
+      // would otherwise rejoin the group after shutdown.
+      retry: { retries: 5, restartOnFailure: async () => this.state !== 'stopped' },
     });
   }
 
